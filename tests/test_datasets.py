@@ -1,0 +1,135 @@
+"""Data set readers (HumanML3D / KIT-ML folders, TMR annotations) on folders built from
+the real clip, with the failure cases a real download has."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.data.dataset import merge_datasets
+from engine.data.humanml3d import load_humanml3d, parse_caption_line
+from engine.data.tmr import load_tmr
+from engine.errors import DatasetError
+
+CAPTIONS = (
+    "a person swings a tennis racket overhead#a/DET person/NOUN swing/VERB#0.0#0.0\n"
+    "someone serves a ball#someone/PRON serve/VERB a/DET ball/NOUN#0.0#0.0\n"
+    "the person raises the right arm#the/DET person/NOUN raise/VERB#1.0#4.0\n"
+)
+
+
+def _write_folder(root: Path, features: np.ndarray, stats_dir: Path) -> Path:
+    (root / "new_joint_vecs").mkdir(parents=True)
+    (root / "texts").mkdir()
+    for motion_id in ("000001", "000002", "M000001"):
+        np.save(root / "new_joint_vecs" / f"{motion_id}.npy", features)
+        (root / "texts" / f"{motion_id}.txt").write_text(CAPTIONS)
+    for name in ("Mean.npy", "Std.npy"):
+        (root / name).write_bytes((stats_dir / name).read_bytes())
+    (root / "train.txt").write_text("000001\nM000001\n")
+    (root / "val.txt").write_text("000002\n")
+    (root / "test.txt").write_text("000002\n")
+    return root
+
+
+@pytest.fixture
+def folder(tmp_path, real_features, humanml3d_sample_dir) -> Path:
+    return _write_folder(tmp_path / "HumanML3D", real_features, humanml3d_sample_dir)
+
+
+def test_reads_a_humanml3d_folder_with_crops(folder, real_features):
+    dataset = load_humanml3d(folder)
+    assert dataset.skeleton.feature_dim == 263
+    assert dataset.normalizer is not None and dataset.normalizer.dim == 263
+    assert not dataset.problems
+    whole = dataset.items["000001"]
+    assert whole.captions == ["a person swings a tennis racket overhead", "someone serves a ball"]
+    assert np.array_equal(whole.features, real_features)
+    crop = dataset.items["000001#1-4"]
+    assert crop.captions == ["the person raises the right arm"]
+    assert np.array_equal(crop.features, real_features[20:80])
+    assert dataset.splits["train"] == ["000001", "000001#1-4", "M000001", "M000001#1-4"]
+    assert [i.id for i in dataset.split("val")] == ["000002", "000002#1-4"]
+
+
+def test_bad_files_are_reported_and_the_good_ones_load(folder, real_features):
+    bad = real_features.copy()
+    bad[5, 7] = np.nan
+    np.save(folder / "new_joint_vecs" / "000002.npy", bad)
+    np.save(folder / "new_joint_vecs" / "M000001.npy", real_features[:, :200])
+    (folder / "texts" / "000001.txt").write_text("\n\n")
+    np.save(folder / "new_joint_vecs" / "000004.npy", real_features)
+    (folder / "texts" / "000004.txt").write_text(CAPTIONS)
+    (folder / "train.txt").write_text("000001\nM000001\n000003\n000004\n")
+    dataset = load_humanml3d(folder, splits=("train", "val"))
+    problems = "\n".join(dataset.problems)
+    assert "000002: new_joint_vecs/000002.npy: contains NaN" in problems
+    assert "M000001.npy: shape (170, 200), expected (frames, 263)" in problems
+    assert "000001: texts/000001.txt: empty caption file" in problems
+    assert "000003: new_joint_vecs/000003.npy: missing features file" in problems
+    assert sorted(dataset.items) == ["000004", "000004#1-4"]
+    assert dataset.splits == {"train": ["000004", "000004#1-4"], "val": []}
+
+
+def test_nothing_readable_is_an_error(folder, real_features):
+    for motion_id in ("000001", "000002", "M000001"):
+        np.save(folder / "new_joint_vecs" / f"{motion_id}.npy", real_features[:10])
+    with pytest.raises(DatasetError, match="no motion could be read"):
+        load_humanml3d(folder)
+
+
+def test_missing_split_file_names_it(folder):
+    (folder / "test.txt").unlink()
+    with pytest.raises(DatasetError, match=r"missing split file test.txt \(split files here: "):
+        load_humanml3d(folder)
+
+
+def test_not_a_dataset_folder(tmp_path):
+    with pytest.raises(DatasetError, match="no new_joint_vecs/ folder"):
+        load_humanml3d(tmp_path)
+
+
+def test_caption_line_parsing():
+    caption = parse_caption_line("a man walks#a/DET man/NOUN walk/VERB#nan#nan")
+    assert caption.text == "a man walks" and caption.whole_clip
+    assert caption.tokens == ("a/DET", "man/NOUN", "walk/VERB")
+    assert parse_caption_line("someone jumps").whole_clip
+    with pytest.raises(ValueError, match="bad time"):
+        parse_caption_line("x#y#abc#1.0")
+
+
+def test_reads_tmr_annotations(tmp_path, real_features):
+    root = tmp_path / "annotations" / "humanml3d"
+    (root / "splits").mkdir(parents=True)
+    motions = tmp_path / "motions" / "guoh3dfeats" / "KIT" / "3"
+    motions.mkdir(parents=True)
+    np.save(motions / "serve_poses.npy", real_features)
+    annotations = {
+        "000010": {
+            "path": "KIT/3/serve_poses",
+            "duration": 8.5,
+            "annotations": [
+                {"seg_id": "000010_0", "text": "a person serves", "start": 0.0, "end": 8.5},
+                {"seg_id": "000010_1", "text": "raises an arm", "start": 1.0, "end": 4.0},
+            ],
+        },
+        "000011": {"path": "KIT/3/missing", "duration": 3.0, "annotations": []},
+    }
+    (root / "annotations.json").write_text(json.dumps(annotations))
+    for split in ("train", "val", "test"):
+        (root / "splits" / f"{split}.txt").write_text("000010\n000011\n")
+    dataset = load_tmr(root)
+    assert sorted(dataset.items) == ["000010", "000010#1-4"]
+    assert dataset.items["000010#1-4"].features.shape == (60, 263)
+    assert any("000011" in p for p in dataset.problems)
+
+
+def test_merging_prefixes_ids(folder):
+    a = load_humanml3d(folder, name="a")
+    b = load_humanml3d(folder, name="b")
+    merged = merge_datasets([a, b])
+    assert len(merged.items) == len(a.items) * 2
+    assert merged.splits["train"][0] == "a/000001" and "b/000001" in merged.splits["train"]
