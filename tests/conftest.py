@@ -45,3 +45,73 @@ def real_joints(humanml3d_sample_dir: Path) -> np.ndarray:
 @pytest.fixture(scope="session")
 def bvh_sample() -> Path:
     return _require(BVH_SAMPLE)
+
+
+TINY_CLASSES = {
+    "serve_right": ["a person serves a tennis ball with the right hand", "someone hits a serve"],
+    "serve_left": ["a person serves a tennis ball with the left hand", "a lefty serves"],
+    "serve_backwards": ["a person does a tennis serve in reverse", "the serve played backwards"],
+    "left_backwards": ["a left-handed serve played in reverse", "someone unserves with the left"],
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory, real_joints, humanml3d_sample_dir) -> Path:
+    """A small HumanML3D-format folder built from the real clip: four visibly different
+    variants (mirrored, time-reversed) × random windows, with captions per variant."""
+    from engine.motion.features import joints_to_features
+    from engine.motion.mirror import mirror_joints
+    from engine.motion.normalization import Normalizer
+
+    root = tmp_path_factory.mktemp("tiny") / "TinyML3D"
+    (root / "new_joint_vecs").mkdir(parents=True)
+    (root / "texts").mkdir()
+    rng = np.random.default_rng(0)
+    variants = {
+        "serve_right": real_joints,
+        "serve_left": mirror_joints(real_joints),
+        "serve_backwards": real_joints[::-1],
+        "left_backwards": mirror_joints(real_joints)[::-1],
+    }
+    ids: list[str] = []
+    features_by_id = {}
+    for name, joints in variants.items():
+        for k in range(16):
+            length = int(rng.integers(60, 150))
+            start = int(rng.integers(0, len(joints) - length))
+            window = joints[start : start + length] + rng.normal(0, 0.005, (length, 22, 3))
+            motion_id = f"{name}_{k:02d}"
+            features = joints_to_features(window)
+            np.save(root / "new_joint_vecs" / f"{motion_id}.npy", features)
+            (root / "texts" / f"{motion_id}.txt").write_text(
+                "".join(f"{c}#x/NOUN#0.0#0.0\n" for c in TINY_CLASSES[name])
+            )
+            ids.append(motion_id)
+            features_by_id[motion_id] = features
+    order = rng.permutation(len(ids))
+    splits = {"train": order[:40], "val": order[40:52], "test": order[52:]}
+    for split, rows in splits.items():
+        (root / f"{split}.txt").write_text("".join(f"{ids[i]}\n" for i in rows))
+    train = [features_by_id[ids[i]] for i in splits["train"]]
+    stats = Normalizer.fit(train)
+    np.save(root / "Mean.npy", stats.mean)
+    np.save(root / "Std.npy", stats.std)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_config_overrides(tiny_dataset) -> list[str]:
+    """A model small enough to train in seconds on the CPU."""
+    return [
+        f'data.paths=["{tiny_dataset}"]',
+        "model.latent_dim=32",
+        "model.embed_dim=32",
+        "model.num_layers=1",
+        "model.text_layers=1",
+        "model.num_heads=2",
+        "model.ff_dim=64",
+        "train.batch_size=8",
+        "train.epochs=3",
+        "train.warmup_steps=2",
+        "train.lr=0.001",
+    ]

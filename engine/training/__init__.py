@@ -1,0 +1,1 @@
+"""Training: batches, the training loop with its events, checkpoints."""

@@ -1,0 +1,93 @@
+"""From data set items to padded, normalised tensor batches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from engine.data.dataset import MotionItem
+from engine.models.language import TextFeatureStore, TokenFeatures
+from engine.motion.normalization import Normalizer
+
+
+@dataclass
+class MotionBatch:
+    features: torch.Tensor  # (B, T, D) normalised
+    mask: torch.Tensor  # (B, T) True = real frame
+
+    def to(self, device: torch.device | str) -> MotionBatch:
+        return MotionBatch(self.features.to(device), self.mask.to(device))
+
+
+@dataclass
+class Batch:
+    motion: MotionBatch
+    text: TokenFeatures
+    captions: list[str]
+    ids: list[str]
+
+
+def motion_batch(sequences: Sequence[np.ndarray], normalizer: Normalizer) -> MotionBatch:
+    """Pad raw feature sequences (T_i, D) into a normalised batch with a frame mask."""
+    length = max(len(s) for s in sequences)
+    dim = normalizer.dim
+    features = np.zeros((len(sequences), length, dim), dtype=np.float32)
+    mask = np.zeros((len(sequences), length), dtype=bool)
+    for i, sequence in enumerate(sequences):
+        features[i, : len(sequence)] = normalizer.normalize(sequence)
+        mask[i, : len(sequence)] = True
+    return MotionBatch(torch.from_numpy(features), torch.from_numpy(mask))
+
+
+def random_window(features: np.ndarray, max_frames: int, rng: np.random.Generator) -> np.ndarray:
+    if len(features) <= max_frames:
+        return features
+    start = rng.integers(0, len(features) - max_frames + 1)
+    return features[start : start + max_frames]
+
+
+def centre_window(features: np.ndarray, max_frames: int) -> np.ndarray:
+    if len(features) <= max_frames:
+        return features
+    start = (len(features) - max_frames) // 2
+    return features[start : start + max_frames]
+
+
+def training_batches(
+    items: Sequence[MotionItem],
+    batch_size: int,
+    rng: np.random.Generator,
+    normalizer: Normalizer,
+    store: TextFeatureStore,
+    max_frames: int,
+    shard: tuple[int, int] = (0, 1),
+) -> Iterator[Batch]:
+    """One epoch: shuffled items, a random caption and a random window each.
+
+    `shard` = (rank, world size) keeps every `world`-th batch for distributed training.
+    Incomplete batches are dropped, and so are batches that would give one process more
+    steps than another (which would stall the others' gradient synchronisation).
+    """
+    order = rng.permutation(len(items))
+    rank, world = shard
+    for number in range(steps_per_epoch(len(items), batch_size, world) * world):
+        start = number * batch_size
+        chosen = [items[i] for i in order[start : start + batch_size]]
+        captions = [item.captions[rng.integers(len(item.captions))] for item in chosen]
+        windows = [random_window(item.features, max_frames, rng) for item in chosen]
+        if number % world != rank:
+            continue
+        yield Batch(
+            motion_batch(windows, normalizer),
+            store.batch(captions),
+            captions,
+            [item.id for item in chosen],
+        )
+
+
+def steps_per_epoch(num_items: int, batch_size: int, world: int = 1) -> int:
+    """Optimiser steps per epoch for each of `world` processes."""
+    return num_items // batch_size // world
