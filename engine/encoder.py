@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from engine.models.language import LanguageModel, TextFeatureStore
+from engine.motion.skeleton import Skeleton, skeleton_for_feature_dim
 from engine.training.batches import motion_batch
 from engine.training.checkpoint import Checkpoint, load_checkpoint
 
@@ -46,6 +47,10 @@ class MotionTextEncoder:
     @property
     def fingerprint(self) -> str:
         return self.checkpoint.fingerprint
+
+    @property
+    def skeleton(self) -> Skeleton:
+        return skeleton_for_feature_dim(self.normalizer.dim)
 
     @property
     def embed_dim(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -66,6 +67,7 @@ def tiny_dataset(tmp_path_factory, real_joints, humanml3d_sample_dir) -> Path:
     root = tmp_path_factory.mktemp("tiny") / "TinyML3D"
     (root / "new_joint_vecs").mkdir(parents=True)
     (root / "texts").mkdir()
+    (root / "meta").mkdir()
     rng = np.random.default_rng(0)
     variants = {
         "serve_right": real_joints,
@@ -86,6 +88,13 @@ def tiny_dataset(tmp_path_factory, real_joints, humanml3d_sample_dir) -> Path:
             (root / "texts" / f"{motion_id}.txt").write_text(
                 "".join(f"{c}#x/NOUN#0.0#0.0\n" for c in TINY_CLASSES[name])
             )
+            meta = {
+                "id": motion_id,
+                "fps": 20,
+                "captions": TINY_CLASSES[name],
+                "segments": [{"action": name, "side": None, "start": 0.0, "end": length / 20}],
+            }
+            (root / "meta" / f"{motion_id}.json").write_text(json.dumps(meta))
             ids.append(motion_id)
             features_by_id[motion_id] = features
     order = rng.permutation(len(ids))
@@ -115,3 +124,16 @@ def tiny_config_overrides(tiny_dataset) -> list[str]:
         "train.warmup_steps=2",
         "train.lr=0.001",
     ]
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory, tiny_config_overrides) -> Path:
+    """A checkpoint trained for a few seconds on the tiny data set."""
+    from engine.config import ExperimentConfig, apply_overrides
+    from engine.training.run import train
+
+    out = tmp_path_factory.mktemp("tiny-run")
+    config = apply_overrides(
+        ExperimentConfig(), [*tiny_config_overrides, "train.epochs=25", f"train.out_dir={out}"]
+    )
+    return train(config, show_progress=False).best_path

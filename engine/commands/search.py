@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from engine.commands import add_data_argument, add_model_arguments
+
+HELP = "search a gallery by text or by motion file"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    query = parser.add_mutually_exclusive_group(required=True)
+    query.add_argument("--text", help="a description, e.g. 'a person kicks with the left leg'")
+    query.add_argument("--motion", help="a motion file (.npy features/joints or .bvh)")
+    query.add_argument("--queries", help="a text file with one text query per line")
+    add_data_argument(parser)
+    add_model_arguments(parser)
+    parser.add_argument("--k", type=int, default=5, help="how many results (default 5)")
+    parser.add_argument(
+        "--to",
+        choices=("motion", "text"),
+        default="motion",
+        help="return gallery motions (default) or the nearest gallery captions",
+    )
+    parser.add_argument(
+        "--action", action="append", default=[], help="only motions with this label"
+    )
+    parser.add_argument(
+        "--dataset", action="append", default=[], help="only motions of this data set"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from engine.catalog import open_search_engine
+    from engine.commands import stderr_progress
+    from engine.data.motion_import import load_motion_file
+    from engine.errors import EngineError
+
+    if args.k < 1:
+        raise EngineError(f"--k must be at least 1, got {args.k}")
+    engine = open_search_engine(
+        args.checkpoint, args.data, args.split, args.device, progress=stderr_progress
+    )
+
+    def answer(vector) -> list[dict]:
+        if args.to == "text":
+            return [h.to_json() for h in engine.nearest_captions(vector, args.k)]
+        hits = engine.search_vector(vector, args.k, args.action, args.dataset)
+        return [h.to_json() for h in hits]
+
+    if args.queries:
+        path = Path(args.queries)
+        if not path.is_file():
+            raise EngineError(f"{path}: no such queries file")
+        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+        queries = [line for line in lines if line]
+        if not queries:
+            raise EngineError(f"{path}: no queries in the file (one per line)")
+        vectors = engine.encoder.encode_texts(queries)
+        results = [answer(v) for v in vectors]
+        print(json.dumps(results, indent=None if args.json else 2))
+        return 0
+    if args.motion:
+        motion = load_motion_file(args.motion)
+        result = answer(engine.embed_motion(motion.features))
+    else:
+        result = answer(engine.embed_text(args.text))
+    if args.json:
+        print(json.dumps(result))
+    else:
+        _print_table(result)
+    return 0
+
+
+def _print_table(rows: list[dict]) -> None:
+    for rank, row in enumerate(rows, 1):
+        if "id" in row and "actions" in row:
+            labels = ", ".join(row["actions"]) or "-"
+            print(f"{rank:>3}  {row['score']:.3f}  {row['id']:<24} [{labels}]  {row['caption']}")
+        else:
+            print(f"{rank:>3}  {row['score']:.3f}  {row['caption']}  ({row['id']})")

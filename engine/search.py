@@ -1,0 +1,183 @@
+"""Search a gallery: text → motions, motion → motions, any query → captions, and where
+inside a long motion the query matches best."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.encoder import MotionTextEncoder
+from engine.errors import EngineError
+from engine.gallery import Gallery
+from engine.index import make_index
+
+WINDOW_SECONDS = 2.0
+WINDOW_STRIDE_SECONDS = 0.5
+
+
+@dataclass
+class Hit:
+    id: str
+    score: float
+    captions: list[str]
+    actions: list[str]
+    dataset: str
+    duration: float
+    meta: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "score": round(self.score, 6),
+            "caption": self.captions[0] if self.captions else "",
+            "captions": self.captions,
+            "actions": self.actions,
+            "dataset": self.dataset,
+            "duration": round(self.duration, 3),
+        }
+
+
+@dataclass
+class CaptionHit:
+    caption: str
+    score: float
+    id: str | None  # the gallery motion the caption belongs to (None for a given list)
+
+    def to_json(self) -> dict:
+        return {"caption": self.caption, "score": round(self.score, 6), "id": self.id}
+
+
+@dataclass
+class Timeline:
+    """Similarity of a query to windows of a motion: centre times (s) and scores."""
+
+    times: np.ndarray
+    scores: np.ndarray
+
+    @property
+    def best_window(self) -> tuple[float, float]:
+        centre = float(self.times[int(np.argmax(self.scores))])
+        half = WINDOW_SECONDS / 2
+        return max(0.0, centre - half), centre + half
+
+
+class SearchEngine:
+    def __init__(self, encoder: MotionTextEncoder, gallery: Gallery, index_kind: str = "exact"):
+        if gallery.fingerprint and gallery.fingerprint != encoder.fingerprint:
+            raise EngineError("the gallery was embedded with another checkpoint; rebuild it")
+        self.encoder = encoder
+        self.gallery = gallery
+        self.index = make_index(gallery.embeddings, index_kind)
+        self._caption_index = make_index(gallery.caption_embeddings, "exact")
+        self.fps = encoder.skeleton.fps
+
+    # ------------------------------------------------------------------ queries
+    def embed_text(self, text: str) -> np.ndarray:
+        text = (text or "").strip()
+        if not text:
+            raise EngineError("the text query is empty: describe a motion, e.g. 'a person jumps'")
+        return self.encoder.encode_texts([text])[0]
+
+    def embed_motion(self, features: np.ndarray) -> np.ndarray:
+        return self.encoder.encode_motions([features])[0]
+
+    def search_text(self, text: str, k: int = 10, **filters) -> list[Hit]:
+        return self.search_vector(self.embed_text(text), k, **filters)
+
+    def search_motion(self, features: np.ndarray, k: int = 10, **filters) -> list[Hit]:
+        return self.search_vector(self.embed_motion(features), k, **filters)
+
+    def search_vector(
+        self,
+        vector: np.ndarray,
+        k: int = 10,
+        actions: Iterable[str] | None = None,
+        datasets: Iterable[str] | None = None,
+        exclude: Iterable[str] = (),
+    ) -> list[Hit]:
+        """Top-k gallery motions for an embedding, optionally only those with one of the
+        given action labels / from the given data sets, never the excluded ids."""
+        if k < 1:
+            raise EngineError(f"k must be at least 1, got {k}")
+        candidates = self._candidates(actions, datasets, exclude)
+        scores, rows = self.index.search(vector[None], k, candidates)
+        return [self._hit(int(r), float(s)) for s, r in zip(scores[0], rows[0], strict=True)]
+
+    def nearest_captions(
+        self, vector: np.ndarray, k: int = 10, captions: list[str] | None = None
+    ) -> list[CaptionHit]:
+        """The gallery's captions closest to an embedding (or the closest of `captions`).
+
+        Each distinct caption string appears once, with the id of its best-matching motion.
+        """
+        if captions is not None:
+            captions = [c.strip() for c in captions if c.strip()]
+            if not captions:
+                raise EngineError("the caption list is empty")
+            scores = self.encoder.encode_texts(captions) @ vector
+            order = np.argsort(-scores)[:k]
+            return [CaptionHit(captions[i], float(scores[i]), None) for i in order]
+        scores, rows = self._caption_index.search(vector[None], len(self._caption_index))
+        hits, seen = [], set()
+        for score, row in zip(scores[0], rows[0], strict=True):
+            text = self.gallery.caption_texts[row]
+            if text in seen:
+                continue
+            seen.add(text)
+            owner = self.gallery.items[self.gallery.caption_owner[row]].id
+            hits.append(CaptionHit(text, float(score), owner))
+            if len(hits) == k:
+                break
+        return hits
+
+    def timeline(self, vector: np.ndarray, features: np.ndarray) -> Timeline:
+        """Scores of sliding windows (2 s, every 0.5 s) of a motion against a query."""
+        fps = self.fps
+        window = int(WINDOW_SECONDS * fps)
+        stride = int(WINDOW_STRIDE_SECONDS * fps)
+        if len(features) <= window:
+            starts = [0]
+        else:
+            starts = list(range(0, len(features) - window + 1, stride))
+            if starts[-1] != len(features) - window:
+                starts.append(len(features) - window)
+        windows = [features[s : s + window] for s in starts]
+        scores = self.encoder.encode_motions(windows) @ vector
+        centres = np.array([(s + min(window, len(features)) / 2) / fps for s in starts])
+        return Timeline(centres, scores.astype(np.float32))
+
+    # ------------------------------------------------------------------ helpers
+    def _candidates(self, actions, datasets, exclude) -> np.ndarray | None:
+        actions = set(actions or ())
+        datasets = set(datasets or ())
+        exclude = set(exclude)
+        if not (actions or datasets or exclude):
+            return None
+        unknown = actions - set(self.gallery.actions)
+        if unknown:
+            raise EngineError(
+                f"unknown action label(s) {', '.join(sorted(unknown))}; the gallery has "
+                f"{', '.join(self.gallery.actions) or 'no labels'}"
+            )
+        rows = [
+            row
+            for row, item in enumerate(self.gallery.items)
+            if (not actions or actions & set(item.actions))
+            and (not datasets or item.dataset in datasets)
+            and item.id not in exclude
+        ]
+        return np.array(rows, dtype=np.int64)
+
+    def _hit(self, row: int, score: float) -> Hit:
+        item = self.gallery.items[row]
+        return Hit(
+            item.id,
+            score,
+            list(item.captions),
+            list(item.actions),
+            item.dataset,
+            item.num_frames / self.fps,
+            item.meta,
+        )

@@ -1,0 +1,182 @@
+"""Gallery caching and search, through the library and the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from engine.data.dataset import MotionItem
+from engine.data.loading import open_gallery_dataset
+from engine.encoder import MotionTextEncoder
+from engine.errors import EngineError
+from engine.gallery import build_gallery
+from engine.search import SearchEngine
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def encoder(tiny_checkpoint) -> MotionTextEncoder:
+    return MotionTextEncoder.load(tiny_checkpoint, "cpu")
+
+
+@pytest.fixture(scope="module")
+def items(tiny_dataset, encoder) -> list[MotionItem]:
+    dataset, ids = open_gallery_dataset(tiny_dataset, encoder.normalizer.dim)
+    return [dataset.items[i] for i in ids]
+
+
+class CountingEncoder:
+    """Wraps the encoder to count how many motions it encodes."""
+
+    def __init__(self, encoder):
+        self._encoder = encoder
+        self.motions = 0
+
+    def __getattr__(self, name):
+        return getattr(self._encoder, name)
+
+    def encode_motions(self, sequences, **kwargs):
+        self.motions += len(sequences)
+        return self._encoder.encode_motions(sequences, **kwargs)
+
+
+def test_gallery_cache_reencodes_only_what_changed(items, encoder, tmp_path):
+    counting = CountingEncoder(encoder)
+    first = build_gallery("tiny", "x", items, counting, root=tmp_path)
+    assert counting.motions == len(items) == 64
+    again = build_gallery("tiny", "x", items, counting, root=tmp_path)
+    assert counting.motions == 64  # all from the cache
+    assert np.array_equal(first.embeddings, again.embeddings)
+    changed = list(items[:-1])
+    changed[0] = MotionItem("new", items[0].features[5:], ["a new motion"], "new", "tiny")
+    updated = build_gallery("tiny", "x", changed, counting, root=tmp_path)
+    assert counting.motions == 65  # only the new item
+    assert np.array_equal(updated.embeddings[1:], first.embeddings[1:-1])
+    assert len(updated) == 63
+    # another data source gets its own cache
+    build_gallery("other", "y", items[:3], counting, root=tmp_path)
+    assert counting.motions == 68
+
+
+def test_gallery_cache_survives_a_corrupt_file(items, encoder, tmp_path):
+    build_gallery("tiny", "x", items[:4], encoder, root=tmp_path)
+    (cache,) = list(tmp_path.glob("tiny-*/*/embeddings.safetensors"))
+    cache.write_bytes(b"garbage")
+    counting = CountingEncoder(encoder)
+    gallery = build_gallery("tiny", "x", items[:4], counting, root=tmp_path)
+    assert counting.motions == 4 and len(gallery) == 4
+
+
+@pytest.fixture(scope="module")
+def engine(items, encoder, tmp_path_factory) -> SearchEngine:
+    gallery = build_gallery("tiny", "x", items, encoder, root=tmp_path_factory.mktemp("g"))
+    return SearchEngine(encoder, gallery)
+
+
+def test_text_search_ranks_the_described_motions_first(engine):
+    hits = engine.search_text("a person serves a tennis ball with the left hand", k=8)
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True) and len(hits) == 8
+    assert sum(h.actions == ["serve_left"] for h in hits) >= 5
+
+
+def test_filters(engine):
+    hits = engine.search_text("someone serves", k=50, actions=["serve_backwards"])
+    assert hits and all(h.actions == ["serve_backwards"] for h in hits)
+    assert len(hits) == 16
+    assert engine.search_text("someone serves", k=3, datasets=["nope"]) == []
+    first = engine.search_text("someone serves", k=1)[0]
+    assert engine.search_text("someone serves", k=1, exclude=[first.id])[0].id != first.id
+    with pytest.raises(EngineError, match="unknown action label"):
+        engine.search_text("someone serves", actions=["fly"])
+    with pytest.raises(EngineError, match="empty"):
+        engine.search_text("   ")
+    with pytest.raises(EngineError, match="at least 1"):
+        engine.search_text("serve", k=0)
+
+
+def test_motion_queries_and_captions(engine, items):
+    query = items[0]
+    hits = engine.search_motion(query.features, k=3)
+    assert hits[0].id == query.id and hits[0].score == pytest.approx(1.0, abs=1e-4)
+    captions = engine.nearest_captions(engine.embed_motion(query.features), k=4)
+    texts = [c.caption for c in captions]
+    assert len(set(texts)) == len(texts) == 4
+    assert all(c.id is not None for c in captions)
+    given = engine.nearest_captions(engine.embed_motion(query.features), 2, ["x jumps", "y sits"])
+    assert {c.caption for c in given} == {"x jumps", "y sits"} and given[0].id is None
+
+
+def test_timeline_over_sliding_windows(engine, items):
+    long = np.concatenate([items[0].features, items[20].features])
+    vector = engine.embed_motion(items[20].features)
+    timeline = engine.timeline(vector, long)
+    assert len(timeline.times) == len(timeline.scores) >= 3
+    assert np.all(np.diff(timeline.times) > 0)
+    start, end = timeline.best_window
+    assert end - start == pytest.approx(2.0, abs=1e-6) or start == 0.0
+
+
+def run_cli(*args, env=None):
+    env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "engine", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_cli_index_and_search(tiny_dataset, tiny_checkpoint, tmp_path):
+    env = {"MOTION_RETRIEVAL_CACHE": str(tmp_path / "cache")}
+    common = ["--data", str(tiny_dataset), "--checkpoint", str(tiny_checkpoint)]
+    done = run_cli("index", *common, "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["motions"] == 64
+    done = run_cli("search", "--text", "a lefty serves", *common, "--k", "5", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    hits = json.loads(done.stdout)
+    assert len(hits) == 5 and {"id", "score", "caption", "actions"} <= set(hits[0])
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+    queries = tmp_path / "queries.txt"
+    queries.write_text("a lefty serves\n\nthe serve played backwards\n")
+    done = run_cli("search", "--queries", str(queries), *common, "--k", "2", "--json", env=env)
+    rankings = json.loads(done.stdout)
+    assert len(rankings) == 2 and all(len(r) == 2 for r in rankings)
+    done = run_cli("search", "--text", "a lefty serves", *common, "--to", "text", "--json", env=env)
+    captions = json.loads(done.stdout)
+    assert {"caption", "score", "id"} <= set(captions[0])
+
+
+def test_cli_on_a_folder_of_motion_files(tiny_dataset, tiny_checkpoint, tmp_path):
+    folder = tmp_path / "library"
+    folder.mkdir()
+    for name in ("serve_left_00", "serve_right_03", "left_backwards_07"):
+        shutil.copy(tiny_dataset / "new_joint_vecs" / f"{name}.npy", folder / f"{name}.npy")
+    (folder / "broken.npy").write_bytes(b"not numpy")
+    env = {"MOTION_RETRIEVAL_CACHE": str(tmp_path / "cache")}
+    common = ["--data", str(folder), "--checkpoint", str(tiny_checkpoint)]
+    query = folder / "serve_right_03.npy"
+    done = run_cli("search", "--motion", str(query), *common, "--k", "3", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    hits = json.loads(done.stdout)
+    assert hits[0]["id"] == "serve_right_03" and hits[0]["actions"] == []
+    assert {h["id"] for h in hits} == {"serve_left_00", "serve_right_03", "left_backwards_07"}
+
+
+def test_cli_errors_are_clear(tiny_checkpoint, tmp_path):
+    done = run_cli(
+        "search", "--text", "x", "--data", str(tmp_path), "--checkpoint", str(tiny_checkpoint)
+    )
+    assert done.returncode == 2
+    assert "not a data set folder nor a folder of .npy/.bvh motion files" in done.stderr
+    done = run_cli("search", "--text", "x", "--checkpoint", str(tmp_path))
+    assert done.returncode == 2 and "not a checkpoint (missing model.safetensors)" in done.stderr
