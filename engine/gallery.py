@@ -137,7 +137,7 @@ def _read_cache(folder: Path) -> _Cache:
         if meta.get("format") != CACHE_FORMAT:
             return _Cache({}, {})
         arrays = load_file(str(folder / "embeddings.safetensors"))
-    except Exception:  # noqa: BLE001 - a missing or corrupt cache is only a cache miss
+    except Exception:
         return _Cache({}, {})
     if len(meta["item_hashes"]) != len(arrays["motion"]) or len(meta["captions"]) != len(
         arrays["captions"]
