@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -150,3 +151,26 @@ def test_cli_rejects_bad_configuration(tmp_path):
     )
     assert done.returncode == 2
     assert "loss.kind must be one of infonce, infonce_filtered" in done.stderr
+
+
+def test_manager_runs_one_at_a_time_and_stops(tiny_config_overrides, tmp_path):
+    from engine.errors import EngineError
+    from engine.training.manager import TrainingManager
+
+    manager = TrainingManager()
+    assert manager.snapshot().state == "idle"
+    manager.start(config_for(tiny_config_overrides, tmp_path / "a", "train.epochs=200"))
+    with pytest.raises(EngineError, match="already in progress"):
+        manager.start(config_for(tiny_config_overrides, tmp_path / "b"))
+    deadline = time.monotonic() + 60
+    while manager.snapshot().step < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert manager.stop()
+    snapshot = manager.wait(120)
+    assert snapshot.state == "stopped" and 3 <= snapshot.step < 1000
+    assert snapshot.losses and snapshot.losses[-1][0] == snapshot.step
+    # after it ended, a new run is accepted and its validation is recorded
+    manager.start(config_for(tiny_config_overrides, tmp_path / "c", "train.epochs=1"))
+    snapshot = manager.wait(120)
+    assert snapshot.state == "done" and len(snapshot.validation) == 1
+    assert snapshot.best_path is not None and snapshot.best_path.is_dir()
