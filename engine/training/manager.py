@@ -121,7 +121,7 @@ class TrainingManager:
 
         try:
             result = train(config, callback=self._record, stop=self._stop, show_progress=False)
-        except Exception as error:  # noqa: BLE001 - reported to the UI, not raised in a thread
+        except Exception as error:  # reported to the UI, not raised in a thread
             with self._lock:
                 self._snapshot.state = "failed"
                 self._snapshot.message = f"training failed: {error}"
