@@ -133,3 +133,45 @@ def test_merging_prefixes_ids(folder):
     merged = merge_datasets([a, b])
     assert len(merged.items) == len(a.items) * 2
     assert merged.splits["train"][0] == "a/000001" and "b/000001" in merged.splits["train"]
+
+
+def _kit_folder(root: Path, real_joints: np.ndarray) -> Path:
+    from engine.motion.features import joints_to_features
+    from engine.motion.skeleton import KIT
+
+    kit_from_smpl = [0, 3, 9, 12, 15, 17, 19, 21, 16, 18, 20, 2, 5, 8, 11, 11, 1, 4, 7, 10, 10]
+    joints = real_joints[:, kit_from_smpl] * 1000.0
+    joints[:, [15, 20], 2] += 60.0
+    features = joints_to_features(joints, KIT)
+    (root / "new_joint_vecs").mkdir(parents=True)
+    (root / "texts").mkdir()
+    for motion_id in ("00001", "00002"):
+        np.save(root / "new_joint_vecs" / f"{motion_id}.npy", features)
+        (root / "texts" / f"{motion_id}.txt").write_text("a person serves#x#0.0#0.0\n")
+    for split in ("train", "val", "test"):
+        (root / f"{split}.txt").write_text("00001\n00002\n")
+    return root
+
+
+def test_kit_folder_native_and_converted(tmp_path, real_joints):
+    kit = _kit_folder(tmp_path / "KIT-ML", real_joints)
+    native = load_humanml3d(kit)
+    assert native.skeleton.name == "kit" and native.items["00001"].features.shape[1] == 251
+    converted = load_humanml3d(kit, to_humanml3d=True)
+    features = converted.items["00001"].features
+    assert converted.skeleton.name == "humanml3d" and features.shape[1] == 263
+    # 169 KIT feature frames = 169 poses spanning 168 / 12.5 = 13.44 s; at 20 fps that is
+    # 269 poses, hence 268 feature frames
+    assert len(features) == 268
+
+
+def test_joint_dataset_training_data(tmp_path, folder, real_joints):
+    from engine.data.loading import open_training_data
+
+    kit = _kit_folder(tmp_path / "KIT-ML", real_joints)
+    dataset, normalizer = open_training_data([str(folder), str(kit)], ("train", "val"))
+    assert dataset.feature_dim == 263 and normalizer.dim == 263
+    assert "KIT-ML/00001" in dataset.items and "HumanML3D/000001" in dataset.items
+    train_ids = dataset.splits["train"]
+    assert any(i.startswith("KIT-ML/") for i in train_ids)
+    assert any(i.startswith("HumanML3D/") for i in train_ids)
