@@ -128,3 +128,17 @@ def test_nan_joints_are_rejected(real_joints):
 def test_unknown_feature_size_is_rejected():
     with pytest.raises(ValueError, match="no skeleton has 100-d features"):
         features_to_joints(np.zeros((5, 100)))
+
+
+def test_qbetween_handles_opposite_directions():
+    from engine.motion.rotations import qbetween, qrot
+
+    up = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 2.0]])
+    q = qbetween(up, -up)
+    assert np.isfinite(q).all()
+    assert np.allclose(qrot(q, up), -up, atol=1e-9)
+    q = qbetween(up, up[[1, 2, 0]])
+    assert np.allclose(
+        qrot(q, up / np.linalg.norm(up, axis=1, keepdims=True)),
+        up[[1, 2, 0]] / np.linalg.norm(up[[1, 2, 0]], axis=1, keepdims=True),
+    )

@@ -45,11 +45,35 @@ def qrot(q: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 def qbetween(v0: np.ndarray, v1: np.ndarray) -> np.ndarray:
-    """The shortest-arc rotation taking direction v0 onto direction v1."""
+    """The shortest-arc rotation taking direction v0 onto direction v1.
+
+    For opposite directions (where the shortest arc is not unique) it is a half turn
+    about an axis perpendicular to v0.
+    """
+    v0, v1 = np.broadcast_arrays(np.asarray(v0, dtype=np.float64), np.asarray(v1, dtype=np.float64))
     v = np.cross(v0, v1)
     w = np.sqrt((v0**2).sum(-1, keepdims=True) * (v1**2).sum(-1, keepdims=True))
     w = w + (v0 * v1).sum(-1, keepdims=True)
-    return qnormalize(np.concatenate([w, v], axis=-1))
+    q = np.concatenate([w, v], axis=-1)
+    norm = np.linalg.norm(q, axis=-1, keepdims=True)
+    scale = np.sqrt((v0**2).sum(-1, keepdims=True) * (v1**2).sum(-1, keepdims=True))
+    opposite = (norm <= 1e-9 * np.maximum(scale, 1e-300))[..., 0]
+    if opposite.any():
+        q = q.copy()
+        q[opposite] = np.concatenate(
+            [np.zeros((int(opposite.sum()), 1)), _perpendicular(v0[opposite])], axis=-1
+        )
+        norm = np.linalg.norm(q, axis=-1, keepdims=True)
+    return q / norm
+
+
+def _perpendicular(v: np.ndarray) -> np.ndarray:
+    """Unit vectors perpendicular to each row of v."""
+    helper = np.where(
+        np.abs(v[..., :1]) < 0.9, np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
+    )
+    axis = np.cross(v, helper)
+    return axis / np.linalg.norm(axis, axis=-1, keepdims=True)
 
 
 def qfix(q: np.ndarray) -> np.ndarray:
