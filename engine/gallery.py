@@ -86,10 +86,14 @@ def build_gallery(
     encoder: MotionTextEncoder,
     progress: Progress | None = None,
     root: Path | None = None,
+    persist: bool = True,
 ) -> Gallery:
-    """Embeddings for `items`, reusing the cache for every item whose content is unchanged."""
+    """Embeddings for `items`, reusing the cache for every item whose content is unchanged.
+
+    `persist=False` keeps everything in memory (small, short-lived galleries).
+    """
     folder = (root or cache_dir() / "galleries") / source_key(name, location) / encoder.fingerprint
-    cached = _read_cache(folder)
+    cached = _read_cache(folder) if persist else _Cache({}, {})
     hashes = [item_hash(item) for item in items]
     motion = np.zeros((len(items), encoder.embed_dim), dtype=np.float32)
     todo = []
@@ -112,7 +116,7 @@ def build_gallery(
         for caption, vector in zip(new_captions, encoder.encode_texts(new_captions), strict=True):
             caption_vectors[caption] = vector
     caption_embeddings = _stack([caption_vectors[c] for c in captions], encoder.embed_dim)
-    if todo or new_captions or len(cached.motion) != len(set(hashes)):
+    if persist and (todo or new_captions or len(cached.motion) != len(set(hashes))):
         _write_cache(folder, hashes, motion, unique, caption_vectors)
     return Gallery(
         name,

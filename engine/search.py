@@ -133,20 +133,7 @@ class SearchEngine:
         return hits
 
     def timeline(self, vector: np.ndarray, features: np.ndarray) -> Timeline:
-        """Scores of sliding windows (2 s, every 0.5 s) of a motion against a query."""
-        fps = self.fps
-        window = int(WINDOW_SECONDS * fps)
-        stride = int(WINDOW_STRIDE_SECONDS * fps)
-        if len(features) <= window:
-            starts = [0]
-        else:
-            starts = list(range(0, len(features) - window + 1, stride))
-            if starts[-1] != len(features) - window:
-                starts.append(len(features) - window)
-        windows = [features[s : s + window] for s in starts]
-        scores = self.encoder.encode_motions(windows) @ vector
-        centres = np.array([(s + min(window, len(features)) / 2) / fps for s in starts])
-        return Timeline(centres, scores.astype(np.float32))
+        return window_timeline(self.encoder, vector, features)
 
     # ------------------------------------------------------------------ helpers
     def _candidates(self, actions, datasets, exclude) -> np.ndarray | None:
@@ -181,3 +168,23 @@ class SearchEngine:
             item.num_frames / self.fps,
             item.meta,
         )
+
+
+def window_timeline(
+    encoder: MotionTextEncoder, vector: np.ndarray, features: np.ndarray
+) -> Timeline:
+    """Scores of sliding windows (2 s, every 0.5 s) of a motion against a query embedding:
+    which seconds of a long motion match the query best."""
+    fps = encoder.skeleton.fps
+    window = int(WINDOW_SECONDS * fps)
+    stride = int(WINDOW_STRIDE_SECONDS * fps)
+    if len(features) <= window:
+        starts = [0]
+    else:
+        starts = list(range(0, len(features) - window + 1, stride))
+        if starts[-1] != len(features) - window:
+            starts.append(len(features) - window)
+    windows = [features[s : s + window] for s in starts]
+    scores = encoder.encode_motions(windows) @ vector
+    centres = np.array([(s + min(window, len(features)) / 2) / fps for s in starts])
+    return Timeline(centres, scores.astype(np.float32))
