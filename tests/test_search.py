@@ -180,3 +180,26 @@ def test_cli_errors_are_clear(tiny_checkpoint, tmp_path):
     assert "not a data set folder nor a folder of .npy/.bvh motion files" in done.stderr
     done = run_cli("search", "--text", "x", "--checkpoint", str(tmp_path))
     assert done.returncode == 2 and "not a checkpoint (missing model.safetensors)" in done.stderr
+
+
+def test_exact_index_float16_and_faiss_agree_with_float32():
+    from engine.index import ExactIndex, make_index
+
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((3000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    queries = vectors[:20] + 0.01 * rng.standard_normal((20, 32)).astype(np.float32)
+    _, exact = ExactIndex(vectors, half=False).search(queries, 5)
+    assert list(exact[:, 0]) == list(range(20))
+    scores, half = ExactIndex(vectors, half=True).search(queries, 5)
+    assert scores.dtype == np.float32 and list(half[:, 0]) == list(range(20))
+    pytest.importorskip("faiss", reason="faiss-cpu is the optional approximate index")
+    approximate = make_index(vectors, "faiss-hnsw")
+    for query, truth in zip(queries, exact, strict=True):
+        _, found = approximate.search(query[None], 5)
+        assert found[0, 0] == truth[0]
+    candidates = np.arange(100, 200)
+    _, rows = approximate.search(queries[:1], 3, candidates)
+    assert set(rows[0]) <= set(candidates)
+    with pytest.raises(EngineError, match="unknown index kind"):
+        make_index(vectors, "annoy")
