@@ -22,14 +22,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=PROTOCOL_CHOICES,
         help="protocol (repeatable; default: all four). 'all' is TMR's whole-split protocol",
     )
+    parser.add_argument(
+        "--queries",
+        help="also search the split with labelled descriptions (labels<TAB>text per line, "
+        "e.g. assets/eval/human_queries.tsv) and report hit@k by action label",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def run(args: argparse.Namespace) -> int:
     import json
+    from pathlib import Path
 
     from engine.commands import stderr_progress
-    from engine.data.embedded import embedded_corpus
     from engine.data.humanml3d import read_split
     from engine.data.loading import open_dataset
     from engine.defaults import EMBEDDED, resolve_checkpoint
@@ -40,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     protocols = args.protocol or list(PROTOCOL_CHOICES)
     encoder = MotionTextEncoder.load(resolve_checkpoint(args.checkpoint), args.device)
     if args.data == EMBEDDED:
+        from engine.data.embedded import embedded_corpus
+
         corpus = encoder.checkpoint.config.data
         folder = embedded_corpus(
             corpus.corpus_size,
@@ -56,6 +63,18 @@ def run(args: argparse.Namespace) -> int:
         dissimilar = None
     results = evaluate_items(encoder, items, protocols, dissimilar_ids=dissimilar)
     first = results[protocols[0]]
+    labelled = None
+    if args.queries:
+        from engine.evaluation.label_queries import evaluate_label_queries, load_label_queries
+        from engine.gallery import build_gallery
+        from engine.search import SearchEngine
+
+        gallery = build_gallery(
+            dataset.name, f"{Path(folder).resolve()}#{args.split}", items, encoder
+        )
+        labelled = evaluate_label_queries(
+            SearchEngine(encoder, gallery), load_label_queries(args.queries)
+        )
     if args.json:
         print(
             json.dumps(
@@ -66,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
                     "split": args.split,
                     "items": len(items),
                     "checkpoint": str(encoder.checkpoint.path),
+                    "label_queries": labelled,
                 }
             )
         )
@@ -76,4 +96,9 @@ def run(args: argparse.Namespace) -> int:
             m = metrics[direction]
             recalls = "  ".join(f"{k} {m[k]:5.1f}" for k in ("R@1", "R@2", "R@3", "R@5", "R@10"))
             print(f"{protocol:<10} {direction}  {recalls}  MedR {m['MedR']:.1f}")
+    if labelled:
+        for group, m in labelled.items():
+            if m:
+                scores = "  ".join(f"{k} {v:5.1f}" for k, v in m.items() if k != "queries")
+                print(f"labelled queries, {group} ({m['queries']}): {scores}")
     return 0
