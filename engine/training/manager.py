@@ -102,6 +102,9 @@ class TrainingManager:
     def _record(self, event: TrainEvent) -> None:
         with self._lock:
             s = self._snapshot
+            if event.kind == "progress":
+                s.message = f"{event.message}: {event.step}/{event.total_steps}"
+                return
             s.total_steps = event.total_steps or s.total_steps
             if event.kind == "step" and event.loss is not None:
                 s.step = event.step

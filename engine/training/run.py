@@ -18,7 +18,11 @@ def resolve_data_paths(config: ExperimentConfig, progress: Callback | None = Non
 
     def report(done: int, total: int) -> None:
         if progress is not None:
-            progress(TrainEvent("status", message=f"generating the corpus: {done}/{total}"))
+            progress(
+                TrainEvent(
+                    "progress", step=done, total_steps=total, message="generating the corpus"
+                )
+            )
 
     return [str(embedded_corpus(config.data.corpus_size, config.data.corpus_seed, report))]
 
@@ -52,6 +56,9 @@ def train(
 def _print_event(event: TrainEvent) -> None:
     if event.kind == "status":
         print(event.message, file=sys.stderr)
+    elif event.kind == "progress":
+        end = "\n" if event.step >= event.total_steps else ""
+        print(f"\r{event.message}: {event.step}/{event.total_steps}", end=end, file=sys.stderr)
     elif event.kind == "validation" and event.metrics:
         t2m, m2t = event.metrics["all"]["t2m"], event.metrics["all"]["m2t"]
         print(

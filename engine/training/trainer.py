@@ -45,7 +45,8 @@ VALIDATION_PROTOCOLS = ("all", "batches32")
 
 @dataclass
 class TrainEvent:
-    """kind: status | step | validation | checkpoint | done | stopped."""
+    """kind: status | progress (`message`: a stage, `step` of `total_steps`) | step |
+    validation | checkpoint | done | stopped."""
 
     kind: str
     epoch: int = 0
@@ -274,7 +275,7 @@ class Trainer:
             store.add(
                 missing,
                 progress=lambda done, total: self.emit(
-                    TrainEvent("status", message=f"captions encoded: {done}/{total}")
+                    TrainEvent("progress", step=done, total_steps=total, message="captions")
                 ),
             )
             store.save()
