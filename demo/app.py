@@ -1,0 +1,59 @@
+"""The Gradio application: three tabs over one `DemoServices`."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from demo.config import DemoConfig
+from demo.gallery_tab import build_gallery_tab
+from demo.search_tab import build_search_tab
+from demo.services import DemoServices
+from demo.training_tab import build_training_tab
+
+TITLE = "Motion retrieval: text ⇄ 3D human motion"
+INTRO = (
+    "Describe a motion, or upload one, and watch the best-matching motions of the gallery "
+    "as animated 3D skeletons (left side orange, right side blue). Models: dual "
+    "Transformer encoders with the DropTriple / MildTriple, InfoNCE and CCCL objectives; "
+    "the gallery is a procedural motion–language corpus the shipped model never saw."
+)
+CSS = """
+.result { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 6px; }
+.card p { margin: 2px 0; font-size: 0.92em; }
+.muted p { color: var(--body-text-color-subdued); font-size: 0.9em; }
+"""
+
+
+def build_demo(services: DemoServices) -> gr.Blocks:
+    with gr.Blocks(title=TITLE) as demo:
+        gr.Markdown(f"# {TITLE}\n{INTRO}")
+        uploads = gr.State([])
+        with gr.Tab("Search"):
+            search = build_search_tab(services, uploads)
+        with gr.Tab("Gallery"):
+            build_gallery_tab(services, uploads, search)
+        with gr.Tab("Training"):
+            build_training_tab(services, search)
+        demo.load(
+            lambda: services.status if not services.ready.is_set() else "",
+            None,
+            search.status,
+            api_visibility="private",
+        )
+    return demo
+
+
+def launch(config: DemoConfig) -> None:
+    services = DemoServices(config)
+    services.start_in_background()
+    demo = build_demo(services)
+    demo.queue(default_concurrency_limit=4).launch(
+        server_name=config.host,
+        server_port=config.port,
+        share=config.share,
+        theme=gr.themes.Soft(),
+        css=CSS,
+        show_error=True,
+        # only the folders the app writes its own renders and exports to
+        allowed_paths=[str(p) for p in services.served_folders],
+    )

@@ -1,0 +1,180 @@
+"""The Gallery tab: browse a gallery, add your own motion files, index a data folder."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from demo.search_tab import SearchTab
+from demo.services import EMBEDDED, UPLOADS, DemoServices
+from engine.data.dataset import MotionItem
+from engine.data.motion_import import load_motion_file
+from engine.errors import EngineError
+from engine.render import RenderError
+
+PAGE = 24
+
+
+def build_gallery_tab(services: DemoServices, uploads: gr.State, search: SearchTab) -> None:
+    with gr.Row():
+        source = gr.Dropdown(
+            choices=[*services.sources, UPLOADS], value=EMBEDDED, label="Gallery", scale=2
+        )
+        label = gr.Dropdown(choices=["(all)"], value="(all)", label="Label", scale=1)
+        page = gr.Number(value=1, precision=0, minimum=1, label="Page", scale=1)
+        show = gr.Button("Show", scale=1)
+    summary = gr.Markdown()
+    thumbnails = gr.Gallery(
+        columns=6, height=520, allow_preview=False, label="Motions", object_fit="contain"
+    )
+    with gr.Row():
+        preview = gr.Video(
+            autoplay=True, loop=True, label="Selected motion", height=300, interactive=False
+        )
+        preview_text = gr.Markdown()
+    shown = gr.State([])
+
+    with gr.Accordion("Add your own motions", open=False):
+        files = gr.File(
+            label="Motion files (.npy features or joints, .bvh)",
+            file_count="multiple",
+            file_types=[".npy", ".bvh"],
+            type="filepath",
+        )
+        captions = gr.Textbox(label="Captions for these files (optional, one per line)", lines=2)
+        add = gr.Button("Add to my uploads")
+        add_report = gr.Markdown()
+    with gr.Accordion("Use a local data set folder", open=False):
+        if services.config.allow_data_folders:
+            folder = gr.Textbox(
+                label="Folder on this machine (HumanML3D, KIT-ML, TMR or motion files)"
+            )
+            build = gr.Button("Index this folder")
+            build_report = gr.Markdown()
+        else:
+            gr.Markdown(
+                "To search your own HumanML3D / KIT-ML copy or a folder of `.npy` / `.bvh` "
+                "files, start the app with `python app.py --gallery PATH` (or set "
+                "`MOTION_GALLERY=PATH`). Typing server paths here is off unless the app is "
+                "started with `--allow-data-folders`."
+            )
+
+    def items_of(gallery: str, uploaded) -> list[MotionItem]:
+        if gallery == UPLOADS:
+            return list(uploaded or [])
+        services.ready.wait()
+        return services.engine(gallery).gallery.items
+
+    def browse(gallery: str, wanted: str, number, uploaded, progress=gr.Progress()):
+        try:
+            items = items_of(gallery, uploaded)
+        except EngineError as error:
+            raise gr.Error(str(error)) from None
+        labels = sorted({a for item in items for a in item.actions})
+        if wanted != "(all)":
+            items = [item for item in items if wanted in item.actions]
+        pages = max(1, -(-len(items) // PAGE))
+        number = min(max(int(number or 1), 1), pages)
+        chosen = items[(number - 1) * PAGE : number * PAGE]
+        pictures = []
+        if chosen and services.can_render:
+            paths = {}
+            for index, path in progress.tqdm(
+                services.thumbnails([i.features for i in chosen]),
+                total=len(chosen),
+                desc="thumbnails",
+            ):
+                paths[index] = path
+            pictures = [(str(paths[i]), _label(item)) for i, item in enumerate(chosen)]
+        text = f"{len(items)} motions · page {number} of {pages}"
+        if not services.can_render:
+            text += f" · thumbnails unavailable ({services.render_problem})"
+        return (
+            gr.update(choices=["(all)", *labels], value=wanted if wanted in labels else "(all)"),
+            number,
+            text,
+            pictures,
+            chosen,
+        )
+
+    def select(chosen: list[MotionItem], event: gr.SelectData):
+        item = chosen[event.index]
+        try:
+            video = str(services.video(item.features))
+        except RenderError as error:
+            video = None
+            gr.Warning(str(error))
+        captions_md = "\n".join(f"- {c}" for c in item.captions) or "*no captions*"
+        labels = ", ".join(a.replace("_", " ") for a in item.actions) or "no labels"
+        return video, f"### {item.id}\n\n{item.num_frames / 20:.1f} s · {labels}\n\n{captions_md}"
+
+    def add_files(paths, caption_text, uploaded):
+        uploaded = list(uploaded or [])
+        if not paths:
+            raise gr.Error("choose one or more .npy or .bvh files first")
+        texts = [line.strip() for line in (caption_text or "").splitlines() if line.strip()]
+        added, problems = [], []
+        known = {item.id for item in uploaded}
+        for path in paths:
+            try:
+                motion = load_motion_file(path)
+            except EngineError as error:
+                problems.append(
+                    f"- {error.problem if hasattr(error, 'problem') else error} (`{_name(path)}`)"
+                )
+                continue
+            motion_id = motion.id
+            while motion_id in known:
+                motion_id += "_"
+            known.add(motion_id)
+            uploaded.append(
+                MotionItem(
+                    motion_id, motion.features, texts, motion_id, UPLOADS, [], {"file": _name(path)}
+                )
+            )
+            added.append(motion_id)
+        report = (
+            f"Added {len(added)} motion(s): {', '.join(added) or '—'}; "
+            f"{len(uploaded)} in *{UPLOADS}*."
+        )
+        if problems:
+            report += "\n\nNot added:\n" + "\n".join(problems)
+        return uploaded, report
+
+    def index_folder(path: str, progress=gr.Progress()):
+        if not path or not path.strip():
+            raise gr.Error("type the folder's path")
+        try:
+            name = services.add_source(path.strip())
+            engine = services.engine(name, lambda stage, d, t: progress((d, t), desc=stage))
+        except EngineError as error:
+            raise gr.Error(str(error)) from None
+        choices = [*services.sources, UPLOADS]
+        text = f"Indexed **{name}**: {len(engine.gallery)} motions. It is now in the gallery lists."
+        return text, gr.update(choices=choices), gr.update(choices=choices, value=name)
+
+    show.click(
+        browse,
+        [source, label, page, uploads],
+        [label, page, summary, thumbnails, shown],
+        api_visibility="private",
+    )
+    source.change(lambda: 1, None, page, api_visibility="private")
+    thumbnails.select(select, [shown], [preview, preview_text], api_visibility="private")
+    add.click(
+        add_files, [files, captions, uploads], [uploads, add_report], api_visibility="private"
+    )
+    if services.config.allow_data_folders:
+        build.click(
+            index_folder, [folder], [build_report, search.source, source], api_visibility="private"
+        )
+
+
+def _label(item: MotionItem) -> str:
+    caption = item.captions[0] if item.captions else "(no caption)"
+    return f"{item.id} — {caption}"
+
+
+def _name(path: str) -> str:
+    from pathlib import Path
+
+    return Path(path).name

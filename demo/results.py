@@ -1,0 +1,63 @@
+"""How search results are shown and returned: cards, API records, caption tables."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.search import CaptionHit, Hit
+
+
+@dataclass
+class SearchResults:
+    """What one search produced, kept per browser session for the details view."""
+
+    query: str  # the text, or the uploaded file's name
+    kind: str  # "text" | "motion"
+    vector: np.ndarray
+    gallery: str
+    hits: list[Hit]
+    features: list[np.ndarray]
+    captions: list[CaptionHit] = field(default_factory=list)
+
+
+def card_markdown(rank: int, hit: Hit) -> str:
+    """The text under a result video."""
+    labels = " ".join(f"`{a.replace('_', ' ')}`" for a in hit.actions) or "*no labels*"
+    caption = html.escape(hit.captions[0]) if hit.captions else "*no caption*"
+    more = f" *(+{len(hit.captions) - 1} more)*" if len(hit.captions) > 1 else ""
+    return (
+        f"**#{rank}** · score **{hit.score:.3f}** · {hit.duration:.1f} s\n\n"
+        f"{caption}{more}\n\n{labels}"
+    )
+
+
+def api_record(rank: int, hit: Hit) -> dict:
+    return {"rank": rank, **hit.to_json()}
+
+
+def captions_table(captions: list[CaptionHit]) -> list[list]:
+    return [[i + 1, round(c.score, 3), c.caption, c.id or ""] for i, c in enumerate(captions)]
+
+
+def details_markdown(hit: Hit) -> str:
+    header = [
+        f"### {html.escape(hit.id)}",
+        f"score {hit.score:.3f} · {hit.duration:.1f} s · {hit.dataset}",
+    ]
+    if hit.actions:
+        header.append("labels: " + ", ".join(a.replace("_", " ") for a in hit.actions))
+    segments = hit.meta.get("segments") or []
+    if segments:
+        header.append("segments: " + "; ".join(_segment_text(s) for s in segments))
+    captions = "\n".join(f"- {html.escape(c)}" for c in hit.captions) or "*no captions*"
+    return "\n\n".join(header) + "\n\n**captions**\n\n" + captions
+
+
+def _segment_text(segment: dict) -> str:
+    side = f" ({segment['side']})" if segment.get("side") else ""
+    return (
+        f"{segment['action'].replace('_', ' ')}{side} {segment['start']:.1f}–{segment['end']:.1f} s"
+    )

@@ -1,0 +1,333 @@
+"""The Search tab: query by text or by motion file, results as a grid of looping videos
+that appear as they render, details with a 3D viewer, the similarity-over-time plot and
+downloads. Also the named API endpoints `search_text` and `search_motion`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+
+from demo.results import (
+    SearchResults,
+    api_record,
+    captions_table,
+    card_markdown,
+    details_markdown,
+)
+from demo.services import DETAIL, EMBEDDED, EXPORTS, UPLOADS, DemoServices
+from engine.data.motion_export import export_bvh, export_npy, safe_file_stem
+from engine.data.motion_import import load_motion_file
+from engine.errors import EngineError
+from engine.motion.motion import Motion
+from engine.render import RenderError
+from engine.search import SearchEngine, window_timeline
+
+COLUMNS = 4
+EXAMPLES = [
+    "a person walks forward, then turns left and waves with the right hand",
+    "someone jumps up and down in place",
+    "a person kicks with the left leg, then bows",
+    "the man jogs in a circle",
+    "a person sits down on a chair and stands back up",
+    "someone throws a ball with the right arm",
+    "a figure crawls forward on hands and knees",
+    "a person does jumping jacks",
+    "a person swings a golf club",
+    "someone is dancing",
+    "a person drinks from a cup with the left hand",
+    "a person balances on one leg",
+]
+
+
+@dataclass
+class SearchTab:
+    query: gr.Textbox
+    k: gr.Slider
+    source: gr.Dropdown
+    actions: gr.Dropdown
+    status: gr.Markdown
+
+
+def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
+    config = services.config
+    results_state = gr.State(None)
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=300):
+            query = gr.Textbox(
+                label="Describe a motion",
+                placeholder="a person kicks with the left leg, then bows",
+                lines=2,
+                max_lines=4,
+                elem_id="query",
+            )
+            search = gr.Button("Search", variant="primary", elem_id="search-button")
+            gr.Examples(EXAMPLES, inputs=query, label="Try", examples_per_page=12)
+            with gr.Accordion("…or search by example motion", open=False):
+                motion_file = gr.File(
+                    label="Motion file (.npy features / joints, or .bvh)",
+                    file_types=[".npy", ".bvh"],
+                    type="filepath",
+                )
+                search_motion = gr.Button("Search with this motion")
+            gr.Markdown(
+                "*Video queries (find the motion a filmed person performs) are planned; "
+                "they will appear here.*",
+                elem_classes="muted",
+            )
+            k = gr.Slider(
+                1, config.max_results, value=config.default_results, step=1, label="Results"
+            )
+            source = gr.Dropdown(
+                choices=[*services.sources, UPLOADS], value=EMBEDDED, label="Gallery"
+            )
+            actions = gr.Dropdown(
+                choices=[],
+                value=[],
+                multiselect=True,
+                label="Only motions labelled",
+                info="action labels of the gallery (empty: all motions)",
+            )
+            status = gr.Markdown(elem_id="status")
+        with gr.Column(scale=3):
+            columns, videos, cards, buttons = [], [], [], []
+            for row in range(config.max_results // COLUMNS):
+                with gr.Row():
+                    for col in range(COLUMNS):
+                        slot = row * COLUMNS + col
+                        with gr.Column(
+                            visible=False, min_width=160, elem_classes="result"
+                        ) as column:
+                            videos.append(
+                                gr.Video(
+                                    autoplay=True,
+                                    loop=True,
+                                    show_label=False,
+                                    height=220,
+                                    interactive=False,
+                                    elem_id=f"result-video-{slot}",
+                                )
+                            )
+                            cards.append(gr.Markdown(elem_classes="card"))
+                            buttons.append(gr.Button("Details", size="sm"))
+                        columns.append(column)
+            caption_table = gr.Dataframe(
+                headers=["rank", "score", "nearest gallery caption", "of motion"],
+                label="Nearest captions (motion → text)",
+                visible=False,
+                wrap=True,
+            )
+            with gr.Group(visible=False) as details:
+                with gr.Row():
+                    viewer = gr.Model3D(
+                        label="3D view (drag to orbit)",
+                        height=360,
+                        clear_color=(0.96, 0.96, 0.97, 1.0),
+                    )
+                    with gr.Column():
+                        timeline = gr.LinePlot(
+                            x="seconds",
+                            y="similarity",
+                            title="Where the query matches",
+                            height=220,
+                        )
+                        detail_text = gr.Markdown()
+                downloads = gr.File(label="Downloads", file_count="multiple", interactive=False)
+
+    grid_outputs = [status, results_state, caption_table, *columns, *cards, *videos]
+
+    def wait_until_ready() -> Iterator[str]:
+        while not services.ready.wait(0.5):
+            yield f"Preparing the gallery — {services.status}"
+        if services.startup_error:
+            raise gr.Error(services.startup_error)
+
+    def engine_for(gallery: str, uploaded) -> SearchEngine:
+        if gallery == UPLOADS:
+            return services.uploads_engine(list(uploaded or []))
+        return services.engine(gallery)
+
+    def present(results: SearchResults) -> Iterator[list]:
+        n = len(results.hits)
+        table = gr.update(value=captions_table(results.captions), visible=bool(results.captions))
+        first = [
+            f"{n} result{'s' if n != 1 else ''} for *{results.query}* — rendering…"
+            if n
+            else "No motion matches these filters.",
+            results,
+            table,
+            *[gr.update(visible=i < n) for i in range(config.max_results)],
+            *[card_markdown(i + 1, h) for i, h in enumerate(results.hits)],
+            *[""] * (config.max_results - n),
+            *[None] * config.max_results,
+        ]
+        yield first
+        if not n:
+            return
+        if not services.can_render:
+            yield [
+                f"{n} results (videos unavailable: {services.render_problem})",
+                *[gr.skip()] * (len(grid_outputs) - 1),
+            ]
+            return
+        started = time.perf_counter()
+        for done, (index, path) in enumerate(services.videos(results.features), 1):
+            update = [gr.skip()] * len(grid_outputs)
+            update[0] = f"{n} results for *{results.query}* — rendered {done}/{n}"
+            update[3 + 2 * config.max_results + index] = str(path)
+            yield update
+        yield [
+            f"{n} results for *{results.query}* ({time.perf_counter() - started:.1f} s to render)",
+            *[gr.skip()] * (len(grid_outputs) - 1),
+        ]
+
+    def ui_search_text(text, count, gallery, labels, uploaded):
+        for message in wait_until_ready():
+            yield [message, *[gr.skip()] * (len(grid_outputs) - 1)]
+        try:
+            engine = engine_for(gallery, uploaded)
+            vector = engine.embed_text(text)
+            hits = engine.search_vector(vector, int(count), labels or None)
+        except EngineError as error:
+            raise gr.Error(str(error)) from None
+        features = [engine.gallery.item(h.id).features for h in hits]
+        yield from present(SearchResults(text.strip(), "text", vector, gallery, hits, features))
+
+    def ui_search_motion(path, count, gallery, labels, uploaded):
+        for message in wait_until_ready():
+            yield [message, *[gr.skip()] * (len(grid_outputs) - 1)]
+        if not path:
+            raise gr.Error("choose a motion file first (.npy or .bvh)")
+        try:
+            motion = load_motion_file(path)
+            engine = engine_for(gallery, uploaded)
+            vector = engine.embed_motion(motion.features)
+            hits = engine.search_vector(vector, int(count), labels or None)
+            captions = engine.nearest_captions(vector, 5)
+        except EngineError as error:
+            raise gr.Error(str(error)) from None
+        features = [engine.gallery.item(h.id).features for h in hits]
+        name = Path(path).name
+        yield from present(SearchResults(name, "motion", vector, gallery, hits, features, captions))
+
+    def show_details(slot: int, results: SearchResults | None):
+        if results is None or slot >= len(results.hits):
+            raise gr.Error("run a search first")
+        hit, features = results.hits[slot], results.features[slot]
+        timeline_data = window_timeline(services.encoder(), results.vector, features)
+        plot = pd.DataFrame({"seconds": timeline_data.times, "similarity": timeline_data.scores})
+        files = export_files(hit.id, features)
+        glb = None
+        try:
+            glb = str(services.glb(features))
+        except RenderError as error:
+            gr.Warning(f"3D view unavailable: {error}")
+        return gr.update(visible=True), glb, plot, details_markdown(hit), files
+
+    def export_files(motion_id: str, features: np.ndarray) -> list[str]:
+        motion = Motion.from_features(motion_id, features)
+        folder = EXPORTS / safe_file_stem(motion_id)
+        paths = [
+            *export_npy(motion, folder),
+            export_bvh(motion, folder / f"{safe_file_stem(motion_id)}.bvh"),
+        ]
+        if services.can_render:
+            video = services.video(features, DETAIL)
+            target = folder / f"{safe_file_stem(motion_id)}.mp4"
+            target.write_bytes(video.read_bytes())
+            paths.append(target)
+        return [str(p) for p in paths]
+
+    def update_labels(gallery: str, uploaded):
+        if gallery == UPLOADS:
+            return gr.update(choices=[], value=[])
+        if not services.ready.is_set():
+            services.ready.wait()
+        try:
+            labels = services.engine(gallery).gallery.actions
+        except EngineError as error:
+            raise gr.Error(str(error)) from None
+        return gr.update(choices=[(a.replace("_", " "), a) for a in labels], value=[])
+
+    inputs = [query, k, source, actions, uploads]
+    for trigger in (search.click, query.submit):
+        trigger(
+            ui_search_text, inputs, grid_outputs, api_visibility="private", show_progress="minimal"
+        )
+    search_motion.click(
+        ui_search_motion,
+        [motion_file, k, source, actions, uploads],
+        grid_outputs,
+        api_visibility="private",
+        show_progress="minimal",
+    )
+    for slot, button in enumerate(buttons):
+        button.click(
+            lambda results, slot=slot: show_details(slot, results),
+            [results_state],
+            [details, viewer, timeline, detail_text, downloads],
+            api_visibility="private",
+        )
+    source.change(update_labels, [source, uploads], [actions], api_visibility="private")
+
+    # ---------------------------------------------------------------- the named API
+    api_results = gr.JSON(visible=False)
+    api_videos = gr.Files(visible=False)
+    api_captions = gr.JSON(visible=False)
+
+    def rendered(engine: SearchEngine, hits) -> list[str]:
+        if not services.can_render:
+            return []
+        features = [engine.gallery.item(h.id).features for h in hits]
+        paths = dict(services.videos(features))
+        return [str(paths[i]) for i in range(len(hits))]
+
+    def search_text(query, k=config.default_results, gallery=EMBEDDED, actions=None, uploaded=None):
+        """Text → motions: ranked gallery motions (id, score, caption, captions, actions,
+        dataset, duration) and their rendered videos in the same order."""
+        services.ready.wait()
+        try:
+            engine = engine_for(gallery, uploaded)
+            hits = engine.search_text(query, int(k), actions=actions or None)
+        except EngineError as error:
+            raise gr.Error(str(error)) from None
+        return [api_record(i + 1, h) for i, h in enumerate(hits)], rendered(engine, hits)
+
+    def search_motion_api(
+        motion, k=config.default_results, gallery=EMBEDDED, actions=None, uploaded=None
+    ):
+        """Motion file → motions, plus the gallery captions nearest to it (motion → text)."""
+        services.ready.wait()
+        if not motion:
+            raise gr.Error("no motion file given (.npy or .bvh)")
+        try:
+            features = load_motion_file(motion).features
+            engine = engine_for(gallery, uploaded)
+            vector = engine.embed_motion(features)
+            hits = engine.search_vector(vector, int(k), actions or None)
+            captions = [c.to_json() for c in engine.nearest_captions(vector, 5)]
+        except EngineError as error:
+            raise gr.Error(str(error)) from None
+        records = [api_record(i + 1, h) for i, h in enumerate(hits)]
+        return records, rendered(engine, hits), captions
+
+    hidden = gr.Button(visible=False)
+    hidden.click(
+        search_text,
+        [query, k, source, actions, uploads],
+        [api_results, api_videos],
+        api_name="search_text",
+    )
+    hidden_motion = gr.Button(visible=False)
+    hidden_motion.click(
+        search_motion_api,
+        [motion_file, k, source, actions, uploads],
+        [api_results, api_videos, api_captions],
+        api_name="search_motion",
+    )
+    return SearchTab(query, k, source, actions, status)

@@ -1,0 +1,158 @@
+"""Everything the demo's handlers share: models, galleries, search engines, the render
+cache and the training manager. Thread-safe; holds no Gradio objects."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from demo.config import DemoConfig
+from engine.catalog import open_gallery
+from engine.data.dataset import MotionItem
+from engine.defaults import resolve_checkpoint
+from engine.encoder import MotionTextEncoder
+from engine.errors import EngineError
+from engine.gallery import Gallery, build_gallery
+from engine.motion.features import features_to_joints
+from engine.paths import cache_dir
+from engine.render import RenderCache, RenderSettings, rendering_available, unavailable_reason
+from engine.search import SearchEngine
+from engine.training.manager import TrainingManager
+
+EMBEDDED = "Embedded corpus (unseen test motions)"
+UPLOADS = "My uploads"
+SHIPPED = "Shipped model"
+GRID = RenderSettings(width=256, height=256, frame_step=2)  # 10 fps previews: half the work
+EXPORTS = cache_dir() / "exports"
+DETAIL = RenderSettings(width=480, height=480)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Source:
+    """A gallery the user can pick: a data folder (None = the embedded one)."""
+
+    name: str
+    folder: str | None = None
+
+
+class DemoServices:
+    def __init__(self, config: DemoConfig) -> None:
+        self.config = config
+        self.render = RenderCache()
+        self.training = TrainingManager()
+        self.can_render = rendering_available()
+        self.render_problem = None if self.can_render else unavailable_reason()
+        self._lock = threading.RLock()
+        self.models: dict[str, Path] = {SHIPPED: resolve_checkpoint(config.checkpoint)}
+        self.active_model = SHIPPED
+        self._encoders: dict[Path, MotionTextEncoder] = {}
+        self.sources: dict[str, Source] = {EMBEDDED: Source(EMBEDDED)}
+        if config.gallery:
+            self.add_source(config.gallery)
+        self._engines: dict[tuple[str, str], SearchEngine] = {}
+        self.ready = threading.Event()
+        self.status = "starting"
+        self.startup_error: str | None = None
+
+    # ------------------------------------------------------------------ start-up
+    def prepare(self) -> None:
+        """Load the model and build the default gallery (first start: generate it)."""
+
+        def report(stage: str, done: int, total: int) -> None:
+            self.status = f"{stage}: {done}/{total}"
+
+        try:
+            self.engine(EMBEDDED, report)
+            self.status = "ready"
+        except Exception as error:  # shown in the UI instead of killing the server
+            self.startup_error = f"the gallery could not be prepared: {error}"
+            self.status = self.startup_error
+        finally:
+            self.ready.set()
+
+    def start_in_background(self) -> threading.Thread:
+        thread = threading.Thread(target=self.prepare, name="prepare-gallery", daemon=True)
+        thread.start()
+        return thread
+
+    # ------------------------------------------------------------------ models
+    def encoder(self, model: str | None = None) -> MotionTextEncoder:
+        path = self.models[model or self.active_model]
+        with self._lock:
+            if path not in self._encoders:
+                self._encoders[path] = MotionTextEncoder.load(path, self.config.device)
+            return self._encoders[path]
+
+    def register_model(self, name: str, path: Path) -> None:
+        with self._lock:
+            self.models[name] = Path(path)
+
+    def activate_model(self, name: str, progress: Progress | None = None) -> None:
+        """Make a model the one search uses, re-encoding the current galleries."""
+        if name not in self.models:
+            raise EngineError(f"unknown model {name!r}")
+        with self._lock:
+            self.active_model = name
+            sources = {source for source, _ in self._engines}
+        for source in sources:
+            self.engine(source, progress)
+
+    # ------------------------------------------------------------------ galleries
+    def add_source(self, folder: str) -> str:
+        path = Path(folder).expanduser()
+        if not path.is_dir():
+            raise EngineError(f"{folder}: no such folder")
+        name = f"Library: {path.name}"
+        with self._lock:
+            self.sources[name] = Source(name, str(path))
+        return name
+
+    def engine(self, source: str, progress: Progress | None = None) -> SearchEngine:
+        """The search engine of a gallery under the active model (built and cached once)."""
+        if source not in self.sources:
+            raise EngineError(f"unknown gallery {source!r}")
+        encoder = self.encoder()
+        key = (source, encoder.fingerprint)
+        with self._lock:
+            if key in self._engines:
+                return self._engines[key]
+        gallery = open_gallery(encoder, self.sources[source].folder, None, progress)
+        engine = SearchEngine(encoder, gallery)
+        with self._lock:
+            self._engines[key] = engine
+        return engine
+
+    def uploads_engine(self, items: list[MotionItem]) -> SearchEngine:
+        """A gallery of the motions a visitor uploaded in this session."""
+        if not items:
+            raise EngineError("no uploaded motions yet: add some in the Gallery tab")
+        encoder = self.encoder()
+        gallery: Gallery = build_gallery(UPLOADS, UPLOADS, items, encoder, persist=False)
+        return SearchEngine(encoder, gallery)
+
+    # ------------------------------------------------------------------ rendering
+    @property
+    def served_folders(self) -> list[Path]:
+        """Where the app writes the files it sends to browsers (renders and exports)."""
+        return [self.render.root, EXPORTS]
+
+    def video(self, features: np.ndarray, settings: RenderSettings = GRID) -> Path:
+        return self.render.get(features_to_joints(features), "video", settings)
+
+    def videos(self, feature_list: list[np.ndarray], settings: RenderSettings = GRID):
+        """(index, path) for each motion as soon as its video is ready."""
+        joints = [features_to_joints(f) for f in feature_list]
+        return self.render.render_many(joints, "video", settings, self.config.render_workers)
+
+    def thumbnails(self, feature_list: list[np.ndarray]):
+        joints = [features_to_joints(f) for f in feature_list]
+        return self.render.render_many(joints, "thumbnail", GRID, self.config.render_workers)
+
+    def glb(self, features: np.ndarray) -> Path:
+        return self.render.get(features_to_joints(features), "glb", DETAIL)
