@@ -1,0 +1,141 @@
+"""The offscreen OpenGL context: pick a platform, make one renderer per process.
+
+PyOpenGL fixes its platform when it is first imported, from `PYOPENGL_PLATFORM`, and
+cannot switch afterwards. So unless that variable is set already (by the user, or
+inherited from a parent process that chose), each candidate (EGL first: hardware or
+Mesa's llvmpipe, headless; then OSMesa: software) is tried in a short child process;
+the first that renders is written to `PYOPENGL_PLATFORM` before this process imports
+OpenGL, and worker processes inherit the choice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from engine.render.errors import RenderUnavailable
+
+if TYPE_CHECKING:
+    import pyrender
+
+PLATFORMS = ("egl", "osmesa")
+_HINT = (
+    "install Mesa's EGL (Debian: libegl1 libegl-mesa0 libgl1-mesa-dri) or OSMesa "
+    "(libosmesa6), "
+    "or set PYOPENGL_PLATFORM to a platform that works here"
+)
+_PROBE = """
+import pyrender
+renderer = pyrender.OffscreenRenderer(8, 8)
+scene = pyrender.Scene(bg_color=[0.0, 0.0, 0.0, 1.0])
+scene.add(pyrender.PerspectiveCamera(yfov=1.0))
+renderer.render(scene)
+renderer.delete()
+"""
+_PROBE_TIMEOUT_S = 120
+_lock = threading.RLock()
+_renderer: pyrender.OffscreenRenderer | None = None
+
+
+def probe_platform(platform: str) -> str | None:
+    """None if a child process can render with `platform`, else why it cannot."""
+    env = {**os.environ, "PYOPENGL_PLATFORM": platform}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _PROBE],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=_PROBE_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired:
+        return f"{platform}: no answer in {_PROBE_TIMEOUT_S} s"
+    if done.returncode == 0:
+        return None
+    lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+    return f"{platform}: {lines[-1] if lines else f'exit status {done.returncode}'}"
+
+
+def choose_platform() -> str:
+    """The OpenGL platform this process renders with (probed once, then remembered)."""
+    platform, reason = _platform_choice()
+    if platform is None:
+        raise RenderUnavailable(reason)
+    return platform
+
+
+@functools.cache
+def _platform_choice() -> tuple[str | None, str]:
+    chosen = os.environ.get("PYOPENGL_PLATFORM")
+    if chosen:
+        return chosen, ""
+    if "OpenGL" in sys.modules:
+        return None, (
+            "PyOpenGL was imported before engine.render could pick an offscreen platform; "
+            "set PYOPENGL_PLATFORM=egl (or osmesa) before anything imports OpenGL"
+        )
+    failures = []
+    for platform in PLATFORMS:
+        failure = probe_platform(platform)
+        if failure is None:
+            os.environ["PYOPENGL_PLATFORM"] = platform
+            return platform, ""
+        failures.append(failure)
+    return None, f"no offscreen OpenGL works here ({'; '.join(failures)}); {_HINT}"
+
+
+@contextlib.contextmanager
+def renderer(width: int, height: int) -> Iterator[pyrender.OffscreenRenderer]:
+    """This process's offscreen renderer (created once), sized and held for one render.
+
+    The context is used by one thread at a time: other threads wait here.
+    """
+    global _renderer
+    with _lock:
+        if _renderer is None:
+            _renderer = _create_renderer(width, height)
+        _renderer.viewport_width, _renderer.viewport_height = width, height
+        yield _renderer
+
+
+def load_pyrender() -> ModuleType:
+    """The `pyrender` module, imported only once the OpenGL platform is chosen."""
+    choose_platform()
+    import pyrender
+
+    return pyrender
+
+
+def _create_renderer(width: int, height: int) -> pyrender.OffscreenRenderer:
+    pyrender = load_pyrender()
+    try:
+        return pyrender.OffscreenRenderer(width, height)
+    except Exception as error:  # any failure to make a context means: cannot render
+        raise RenderUnavailable(
+            "cannot create an offscreen OpenGL context with "
+            f"PYOPENGL_PLATFORM={os.environ['PYOPENGL_PLATFORM']}: "
+            f"{type(error).__name__}: {error}; {_HINT}"
+        ) from error
+
+
+@functools.cache
+def unavailable_reason() -> str | None:
+    """Why nothing can be rendered here, or None when rendering works (checked once)."""
+    try:
+        with renderer(16, 16):
+            pass
+    except RenderUnavailable as error:
+        return str(error)
+    return None
+
+
+def rendering_available() -> bool:
+    """Whether this process can render (the first call may take a second or two)."""
+    return unavailable_reason() is None

@@ -1,0 +1,148 @@
+"""The render cache: each picture, video or GLB is made once and then served from disk.
+
+A file's name is a hash of the joints' bytes, the skeleton, the render settings and the
+kind of output, so a change to any of them gives a new file and an unchanged request
+finds the old one. Files appear atomically: a reader never sees a half-written one.
+`render_many` renders several motions at once in worker processes, each with its own
+OpenGL context, and hands back each path as soon as it is ready.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from engine.motion.skeleton import Skeleton
+from engine.paths import cache_dir
+from engine.render.errors import RenderError
+from engine.render.gltf import export_glb
+from engine.render.inputs import prepare_joints
+from engine.render.settings import RenderSettings
+from engine.render.thumbnail import render_thumbnail
+from engine.render.video import render_video
+from engine.render.workers import worker_pool
+
+# Bump when a change to the drawing code changes what a file looks like.
+RENDER_VERSION = 1
+
+Writer = Callable[[np.ndarray, Path, RenderSettings, Skeleton], Path]
+KINDS: dict[str, tuple[str, Writer]] = {
+    "video": ("mp4", render_video),
+    "thumbnail": ("png", render_thumbnail),
+    "glb": ("glb", export_glb),
+}
+
+
+class RenderCache:
+    """Rendered files under `root` (default: `cache_dir()/renders`), one per request."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root) if root is not None else cache_dir() / "renders"
+
+    def path(
+        self,
+        joints: np.ndarray,
+        kind: str = "video",
+        settings: RenderSettings | None = None,
+        skeleton: Skeleton | None = None,
+    ) -> Path:
+        """Where the `kind` ('video', 'thumbnail' or 'glb') of these joints is kept."""
+        joints, skeleton = prepare_joints(joints, skeleton)
+        return self._path(kind, joints, settings or RenderSettings(), skeleton)
+
+    def get(
+        self,
+        joints: np.ndarray,
+        kind: str = "video",
+        settings: RenderSettings | None = None,
+        skeleton: Skeleton | None = None,
+    ) -> Path:
+        """The cached file, rendered first if it is not there yet."""
+        settings = settings or RenderSettings()
+        joints, skeleton = prepare_joints(joints, skeleton)
+        path = self._path(kind, joints, settings, skeleton)
+        return path if path.exists() else write(kind, joints, path, settings, skeleton)
+
+    def video(self, joints: np.ndarray, settings: RenderSettings | None = None) -> Path:
+        return self.get(joints, "video", settings)
+
+    def thumbnail(self, joints: np.ndarray, settings: RenderSettings | None = None) -> Path:
+        return self.get(joints, "thumbnail", settings)
+
+    def glb(self, joints: np.ndarray, settings: RenderSettings | None = None) -> Path:
+        return self.get(joints, "glb", settings)
+
+    def render_many(
+        self,
+        motions: Sequence[object],
+        kind: str = "video",
+        settings: RenderSettings | None = None,
+        workers: int = 2,
+    ) -> Iterator[tuple[int, Path]]:
+        """Yield (index in `motions`, path) for each motion, cached ones first, the others
+        as each finishes, rendered by `workers` processes (in this one if `workers` <= 1).
+
+        A motion is a joints array (T, J, 3) or anything with a `.joints` one (a Motion).
+        Every motion is checked before anything is rendered, so bad input fails at once.
+        """
+        settings = settings or RenderSettings()
+        pending: dict[Path, list[int]] = {}
+        inputs: dict[Path, tuple[np.ndarray, Skeleton]] = {}
+        ready = []
+        for index, motion in enumerate(motions):
+            joints, skeleton = prepare_joints(getattr(motion, "joints", motion))
+            path = self._path(kind, joints, settings, skeleton)
+            if path.exists():
+                ready.append((index, path))
+            else:
+                pending.setdefault(path, []).append(index)
+                inputs[path] = (joints, skeleton)
+        yield from ready
+        for path in _render_all(kind, inputs, settings, workers):
+            for index in pending[path]:
+                yield index, path
+
+    def _path(
+        self, kind: str, joints: np.ndarray, settings: RenderSettings, skeleton: Skeleton
+    ) -> Path:
+        if kind not in KINDS:
+            raise RenderError(f"unknown render kind {kind!r}; known: {', '.join(KINDS)}")
+        digest = hashlib.sha256()
+        for part in (f"v{RENDER_VERSION}", kind, skeleton.name, str(joints.shape)):
+            digest.update(part.encode() + b"\0")
+        digest.update(joints.tobytes())
+        digest.update(settings.key().encode())
+        return self.root / f"{digest.hexdigest()[:32]}.{KINDS[kind][0]}"
+
+
+def write(
+    kind: str, joints: np.ndarray, path: Path, settings: RenderSettings, skeleton: Skeleton
+) -> Path:
+    """Render `kind` of the joints to `path` (atomically) in this process."""
+    return KINDS[kind][1](joints, path, settings, skeleton)
+
+
+def _render_all(
+    kind: str,
+    inputs: dict[Path, tuple[np.ndarray, Skeleton]],
+    settings: RenderSettings,
+    workers: int,
+) -> Iterator[Path]:
+    """Render every (path: joints) job; yield each path when its file is complete.
+
+    GLB export needs no OpenGL and takes milliseconds: it always runs here.
+    """
+    jobs = [(kind, joints, path, settings, skeleton) for path, (joints, skeleton) in inputs.items()]
+    if workers <= 1 or len(jobs) <= 1 or kind == "glb":
+        for job in jobs:
+            yield write(*job)
+    else:
+        yield from worker_pool(workers).imap_unordered(write, jobs)
+
+
+def warm_up(workers: int = 2) -> None:
+    """Start the render worker processes now, so the first request does not wait for them."""
+    worker_pool(workers).start()
