@@ -19,14 +19,21 @@ from engine.errors import EngineError
 from engine.gallery import Gallery, build_gallery
 from engine.motion.features import features_to_joints
 from engine.paths import cache_dir
-from engine.render import RenderCache, RenderSettings, rendering_available, unavailable_reason
+from engine.render import (
+    PREVIEW,
+    RenderCache,
+    RenderSettings,
+    rendering_available,
+    unavailable_reason,
+    warm_up,
+)
 from engine.search import SearchEngine
 from engine.training.manager import TrainingManager
 
 EMBEDDED = "Embedded corpus (unseen test motions)"
 UPLOADS = "My uploads"
 SHIPPED = "Shipped model"
-GRID = RenderSettings(width=256, height=256, frame_step=2)  # 10 fps previews: half the work
+GRID = PREVIEW  # 256x256, every other frame: half the work for result grids
 EXPORTS = cache_dir() / "exports"
 DETAIL = RenderSettings(width=480, height=480)
 
@@ -77,6 +84,8 @@ class DemoServices:
             self.ready.set()
 
     def start_in_background(self) -> threading.Thread:
+        if self.can_render:
+            warm_up(self.config.render_workers)  # the first search need not start them
         thread = threading.Thread(target=self.prepare, name="prepare-gallery", daemon=True)
         thread.start()
         return thread

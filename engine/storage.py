@@ -16,6 +16,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+# mkstemp/mkdtemp create private (0600/0700) entries; what we publish gets the usual
+# permissions instead (0666/0777 minus the umask), like any file `open()` creates.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def _publish_mode(path: str | Path, directory: bool = False) -> None:
+    os.chmod(path, (0o777 if directory else 0o666) & ~_UMASK)
+
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     path = Path(path)
@@ -26,6 +35,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        _publish_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -56,6 +66,7 @@ def atomic_file(path: str | Path, suffix: str = "") -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        _publish_mode(tmp)
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -70,6 +81,7 @@ def atomic_directory(path: str | Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         yield tmp
+        _publish_mode(tmp, directory=True)
         if path.exists():
             trash = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
             os.replace(path, trash / path.name)
