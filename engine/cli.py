@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from engine import __version__
 from engine.errors import EngineError
 
-COMMANDS = ("info", "train", "evaluate", "index", "search")
+COMMANDS = ("info", "corpus", "train", "evaluate", "index", "search")
 
 
 def build_parser() -> argparse.ArgumentParser:
