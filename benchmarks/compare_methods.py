@@ -1,0 +1,154 @@
+"""The comparison table: every loss and both motion encoders, same data, same budget,
+same seeds, measured in one run.
+
+    python -m benchmarks.compare_methods [--out runs/compare] [--seeds 0,1] [--epochs 10]
+
+Each method trains from `configs/compare.yaml` with one change, once per seed; the
+checkpoint kept is the best on the validation split. It is then measured on the test
+split under TMR's four protocols, on the held-out-phrasing and held-out-combination test
+subsets (protocol "all" within each), and with the human-written labelled queries of
+assets/eval/human_queries.tsv over the test gallery. Results go to <out>/results.json
+(runs already there are not repeated, so an interrupted comparison resumes) and a
+markdown table to stdout (docs/comparison.md holds it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from engine.config import apply_overrides, load_config
+from engine.paths import REPO_ROOT
+
+METHODS = {
+    "InfoNCE": ["loss.kind=infonce"],
+    "InfoNCE + filtering": ["loss.kind=infonce_filtered"],
+    "SH": ["loss.kind=sh"],
+    "MH": ["loss.kind=mh"],
+    "DropTriple": ["loss.kind=droptriple"],
+    "MildTriple": ["loss.kind=mildtriple"],
+    "CCCL": ["loss.kind=cccl"],
+    "InfoNCE + filtering, MoT++ encoder": [
+        "loss.kind=infonce_filtered",
+        "model.motion_encoder=spatiotemporal",
+    ],
+    "InfoNCE + filtering, pooled text head": [
+        "loss.kind=infonce_filtered",
+        "model.text_head=pooled",
+    ],
+}
+HUMAN_QUERIES = REPO_ROOT / "assets" / "eval" / "human_queries.tsv"
+CONFIG = REPO_ROOT / "configs" / "compare.yaml"
+
+
+def run_one(name: str, seed: int, out: Path, epochs: int | None) -> dict:
+    from engine.data.corpus import HELDOUT_COMBO_SPLIT, HELDOUT_PHRASING_SPLIT
+    from engine.data.embedded import embedded_corpus
+    from engine.data.humanml3d import load_humanml3d
+    from engine.encoder import MotionTextEncoder
+    from engine.evaluation.label_queries import evaluate_label_queries, load_label_queries
+    from engine.evaluation.runner import evaluate_items
+    from engine.gallery import build_gallery
+    from engine.search import SearchEngine
+    from engine.training.run import train
+
+    overrides = [*METHODS[name], f"train.seed={seed}", f"train.out_dir={out}"]
+    if epochs:
+        overrides.append(f"train.epochs={epochs}")
+    config = apply_overrides(load_config(CONFIG), overrides)
+    result = train(config, show_progress=False)
+    encoder = MotionTextEncoder.load(result.best_path, "cpu")
+    folder = embedded_corpus(config.data.corpus_size, config.data.corpus_seed)
+    splits = ("test", HELDOUT_PHRASING_SPLIT, HELDOUT_COMBO_SPLIT)
+    dataset = load_humanml3d(folder, splits)
+    test = dataset.split("test")
+    record = {
+        "method": name,
+        "seed": seed,
+        "train_seconds": result.seconds,
+        "samples_per_second": result.samples_per_second,
+        "validation_score": result.best_metrics["score"],
+        "test": evaluate_items(encoder, test),
+        "heldout_phrasing": evaluate_items(encoder, dataset.split(HELDOUT_PHRASING_SPLIT), ["all"])[
+            "all"
+        ],
+        "heldout_combo": evaluate_items(encoder, dataset.split(HELDOUT_COMBO_SPLIT), ["all"])[
+            "all"
+        ],
+    }
+    gallery = build_gallery("compare-test", f"{folder}#test", test, encoder, persist=False)
+    record["human_queries"] = evaluate_label_queries(
+        SearchEngine(encoder, gallery), load_label_queries(HUMAN_QUERIES)
+    )
+    return record
+
+
+def _lookup(record: dict, path: str):
+    for key in path.split("/"):
+        record = record[key]
+    return record
+
+
+def mean_std(values: list[float]) -> str:
+    return (
+        f"{np.mean(values):.1f} ± {np.std(values):.1f}" if len(values) > 1 else f"{values[0]:.1f}"
+    )
+
+
+def table(records: list[dict]) -> str:
+    lines = [
+        "| method | val score | all: t2m R@1 | R@5 | R@10 | m2t R@1 | R@10 | batches32 t2m R@1 "
+        "| held-out phrasing t2m R@10 | held-out combos t2m R@10 | human queries hit@5 | hit@10 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in METHODS:
+        rs = [r for r in records if r["method"] == name]
+        if not rs:
+            continue
+
+        def col(path: str, rs: list[dict] = rs) -> str:
+            return mean_std([_lookup(r, path) for r in rs])
+
+        lines.append(
+            f"| {name} | {col('validation_score')} | {col('test/all/t2m/R@1')} | "
+            f"{col('test/all/t2m/R@5')} | {col('test/all/t2m/R@10')} | {col('test/all/m2t/R@1')} | "
+            f"{col('test/all/m2t/R@10')} | {col('test/batches32/t2m/R@1')} | "
+            f"{col('heldout_phrasing/t2m/R@10')} | {col('heldout_combo/t2m/R@10')} | "
+            f"{col('human_queries/all/hit@5')} | {col('human_queries/all/hit@10')} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default="runs/compare")
+    parser.add_argument("--seeds", default="0,1")
+    parser.add_argument("--epochs", type=int, help="override the configured epochs")
+    parser.add_argument("--methods", help="comma-separated subset of the method names")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results_path = out / "results.json"
+    records = json.loads(results_path.read_text()) if results_path.is_file() else []
+    done = {(r["method"], r["seed"]) for r in records}
+    methods = args.methods.split(",") if args.methods else list(METHODS)
+    for seed in (int(s) for s in args.seeds.split(",")):
+        for name in methods:
+            if (name, seed) in done:
+                continue
+            started = time.perf_counter()
+            slug = name.lower().replace(" ", "-").replace(",", "").replace("+", "plus")
+            record = run_one(name, seed, out / f"{slug}-s{seed}", args.epochs)
+            record["wall_seconds"] = time.perf_counter() - started
+            records.append(record)
+            results_path.write_text(json.dumps(records, indent=1))
+            print(f"{name} seed {seed}: {record['wall_seconds']:.0f} s", flush=True)
+    print(table(records))
+
+
+if __name__ == "__main__":
+    main()
