@@ -21,6 +21,7 @@ from demo.results import (
     details_markdown,
 )
 from demo.services import DETAIL, EMBEDDED, EXPORTS, UPLOADS, DemoServices
+from engine.data.corpus import ACTIONS
 from engine.data.motion_export import export_bvh, export_npy, safe_file_stem
 from engine.data.motion_import import load_motion_file
 from engine.errors import EngineError
@@ -43,6 +44,10 @@ EXAMPLES = [
     "a person drinks from a cup with the left hand",
     "a person balances on one leg",
 ]
+
+
+def label_choices(labels) -> list[tuple[str, str]]:
+    return [(label.replace("_", " "), label) for label in labels]
 
 
 @dataclass
@@ -87,9 +92,10 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
                 choices=[*services.sources, UPLOADS], value=EMBEDDED, label="Gallery"
             )
             actions = gr.Dropdown(
-                choices=[],
+                choices=label_choices(ACTIONS),
                 value=[],
                 multiselect=True,
+                allow_custom_value=True,  # other galleries have other labels; search checks
                 label="Only motions labelled",
                 info="action labels of the gallery (empty: all motions)",
             )
@@ -252,7 +258,7 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
             labels = services.engine(gallery).gallery.actions
         except EngineError as error:
             raise gr.Error(str(error)) from None
-        return gr.update(choices=[(a.replace("_", " "), a) for a in labels], value=[])
+        return gr.update(choices=label_choices(labels), value=[])
 
     inputs = [query, k, source, actions, uploads]
     for trigger in (search.click, query.submit):

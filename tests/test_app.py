@@ -1,0 +1,172 @@
+"""The demo as a person uses it: `python app.py` launched for real, driven through
+gradio_client and through headless Chromium, results checked by decoding the videos."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import imageio
+import numpy as np
+import pytest
+
+from tests.conftest import BVH_SAMPLE, REPO
+
+OUTPUT = REPO / "test-output"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """`python app.py` on a free port with an empty cache: the first start builds the
+    embedded gallery. Yields (url, start time)."""
+    port = free_port()
+    cache = tmp_path_factory.mktemp("app-cache")
+    log = tmp_path_factory.mktemp("app-log") / "app.log"
+    env = {
+        **os.environ,
+        "MOTION_RETRIEVAL_CACHE": str(cache),
+        "GRADIO_SERVER_PORT": str(port),
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    started = time.monotonic()
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "app.py"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            deadline = time.monotonic() + 120
+            while "Running on local URL" not in log.read_text():
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the app did not start:\n{log.read_text()[-3000:]}")
+                time.sleep(0.5)
+            yield url, started
+        finally:
+            process.terminate()
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    from gradio_client import Client
+
+    url, _ = app
+    return Client(url, verbose=False, download_files=str(OUTPUT / "client"))
+
+
+def assert_video_plays(path: str) -> None:
+    reader = imageio.get_reader(path, format="FFMPEG")
+    meta = reader.get_meta_data()
+    assert meta["codec"] == "h264" and meta["pix_fmt"].startswith("yuv420p"), meta
+    count = reader.count_frames()
+    assert count >= 10 and meta["size"] == (256, 256)
+    frames = np.stack([reader.get_data(i) for i in (0, count // 3, 2 * count // 3)])
+    assert frames.std() > 5  # a picture, not a blank frame
+    assert np.abs(frames[0].astype(int) - frames[len(frames) // 2].astype(int)).mean() > 0.2
+
+
+def test_first_query_within_a_minute_and_ranked_results(app, client):
+    _, started = app
+    records, videos = client.predict("a person jumps up and down in place", api_name="/search_text")
+    assert time.monotonic() - started < 60, "first answer later than 60 s after start"
+    assert len(records) == len(videos) == 8
+    scores = [r["score"] for r in records]
+    assert scores == sorted(scores, reverse=True)
+    assert [r["rank"] for r in records] == list(range(1, 9))
+    assert all(r["id"] and r["caption"] and isinstance(r["actions"], list) for r in records)
+    # the described action is what a decent model finds first
+    assert sum("jump_in_place" in r["actions"] for r in records[:5]) >= 2
+    for video in videos[:3]:
+        assert_video_plays(video)
+
+
+def test_text_search_with_parameters(client):
+    records, videos = client.predict(
+        "someone waves", k=3, actions=["wave"], api_name="/search_text"
+    )
+    assert len(records) == len(videos) == 3
+    assert all("wave" in r["actions"] for r in records)
+
+
+def test_motion_search_with_a_real_capture(client):
+    from gradio_client import handle_file
+
+    if not BVH_SAMPLE.exists():
+        pytest.skip(f"real BVH sample not found at {BVH_SAMPLE}")
+    records, videos, captions = client.predict(
+        handle_file(str(BVH_SAMPLE)), k=4, api_name="/search_motion"
+    )
+    assert len(records) == len(videos) == 4
+    assert len(captions) == 5 and {"caption", "score", "id"} <= set(captions[0])
+    assert_video_plays(videos[0])
+
+
+def test_bad_input_gets_a_clear_error(client, tmp_path):
+    from gradio_client import handle_file
+
+    with pytest.raises(Exception, match="the text query is empty"):
+        client.predict("   ", api_name="/search_text")
+    broken = tmp_path / "broken.npy"
+    broken.write_bytes(b"\x93NUMPY garbage")
+    with pytest.raises(Exception, match=r"broken\.npy"):
+        client.predict(handle_file(str(broken)), api_name="/search_motion")
+
+
+def test_help_lists_the_options():
+    done = subprocess.run(
+        [sys.executable, "app.py", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0
+    for option in ("--host", "--port", "--gallery", "--checkpoint", "--share"):
+        assert option in done.stdout
+    assert "off by default" in done.stdout
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+def test_browser_search_plays_videos(app):
+    from playwright.sync_api import sync_playwright
+
+    url, _ = app
+    OUTPUT.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(url)
+        page.wait_for_selector("#query textarea", timeout=60_000)
+        page.fill("#query textarea", "a person kicks with the left leg, then bows")
+        page.click("#search-button")
+        page.wait_for_function(
+            "Array.from(document.querySelectorAll('video')).filter("
+            "v => v.readyState >= 2 && !v.paused && v.currentTime > 0.2).length >= 8",
+            timeout=120_000,
+        )
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(OUTPUT / "search.png"), full_page=True)
+        status = page.inner_text("#status")
+        toasts = page.locator(".toast-body").all_inner_texts()
+        browser.close()
+    assert not errors, errors
+    assert not [t for t in toasts if re.search("error", t, re.I)], toasts
+    assert re.search(r"8 results for", status), status
