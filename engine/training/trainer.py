@@ -143,113 +143,106 @@ class Trainer:
         if cfg.train.threads > 0:
             torch.set_num_threads(cfg.train.threads)
         device = self._device()
-        train_items = self.dataset.split(cfg.data.train_split)
+        train_items = [i for i in self.dataset.split(cfg.data.train_split) if i.num_frames >= 2]
         val_items = self.dataset.split(cfg.data.val_split)
         if len(train_items) < cfg.train.batch_size:
             raise ValueError(
                 f"the {cfg.data.train_split} split has {len(train_items)} items, fewer than one "
                 f"batch of {cfg.train.batch_size}: lower train.batch_size"
             )
-        train_items = [i for i in train_items if i.num_frames >= 2]
-        store = self._text_store(train_items + val_items)
-
-        model = RetrievalModel(cfg.model, self.dataset.skeleton).to(device)
-        objective = TrainingObjective(model, RetrievalLoss(cfg.loss)).to(device)
-        params = [p for p in objective.parameters() if p.requires_grad]
-        optimizer = torch.optim.AdamW(params, lr=cfg.train.lr, weight_decay=cfg.train.weight_decay)
-        per_epoch = steps_per_epoch(len(train_items), cfg.train.batch_size, self.world)
-        total_steps = per_epoch * cfg.train.epochs
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, _warmup_cosine(cfg.train.warmup_steps, total_steps)
-        )
-        start_epoch, step, best_score, rng = 0, 0, -math.inf, np.random.default_rng(cfg.train.seed)
-        best_metrics = None
+        run = self._start_run(device, train_items, val_items)
         if cfg.train.resume:
-            resumed = self._resume(objective, optimizer, scheduler)
-            if resumed is not None:
-                start_epoch, step, best_score, best_metrics, rng = resumed
-        wrapped = _wrap_distributed(objective, device) if self.world > 1 else objective
-
+            self._resume(run)
+        wrapped = _wrap_distributed(run.objective, device) if self.world > 1 else run.objective
         self.emit(
             TrainEvent(
                 "status",
-                total_steps=total_steps,
+                total_steps=run.total_steps,
                 message=(
-                    f"training {model.trainable_parameters() / 1e6:.2f} M parameters on "
-                    f"{len(train_items)} items ({cfg.loss.kind}, {cfg.model.motion_encoder}) "
-                    f"on {device}" + (f" x{self.world} processes" if self.world > 1 else "")
+                    f"training {run.objective.model.trainable_parameters() / 1e6:.2f} M "
+                    f"parameters on {len(train_items)} items ({cfg.loss.kind}, "
+                    f"{cfg.model.motion_encoder}) on {device}"
+                    + (f" x{self.world} processes" if self.world > 1 else "")
                 ),
             )
         )
-        bar = tqdm(total=total_steps, initial=step, disable=not self.show_progress, unit="step")
-        started, samples, stopped, epoch = time.perf_counter(), 0, False, start_epoch
-        for epoch in range(start_epoch, cfg.train.epochs):
+        bar = tqdm(
+            total=run.total_steps, initial=run.step, disable=not self.show_progress, unit="step"
+        )
+        started, samples, stopped = time.perf_counter(), 0, False
+        for epoch in range(run.epoch, cfg.train.epochs):
+            run.epoch = epoch
             wrapped.train()
-            batches = training_batches(
+            for batch in training_batches(
                 train_items,
                 cfg.train.batch_size,
-                rng,
+                run.rng,
                 self.normalizer,
-                store,
+                run.store,
                 cfg.data.max_frames,
                 (self.rank, self.world),
-            )
-            for batch in batches:
+            ):
                 if self._should_stop():
                     stopped = True
                     break
-                out = self._step(
-                    wrapped, params, optimizer, scheduler, batch, device, step, total_steps, epoch
-                )
-                step += 1
+                out = self._step(run, wrapped, batch, device)
                 samples += cfg.train.batch_size * self.world
                 bar.update(1)
                 bar.set_postfix(epoch=epoch + 1, loss=f"{out.total.item():.4f}")
-                self.emit(TrainEvent("step", epoch, step, total_steps, out.total.item(), out.parts))
+                self.emit(
+                    TrainEvent(
+                        "step", epoch, run.step, run.total_steps, out.total.item(), out.parts
+                    )
+                )
             if stopped:
                 break
             if (epoch + 1) % cfg.train.validate_every == 0 or epoch + 1 == cfg.train.epochs:
-                best_score, best_metrics = self._validate_and_save(
-                    objective,
-                    optimizer,
-                    scheduler,
-                    val_items,
-                    store,
-                    epoch,
-                    step,
-                    total_steps,
-                    best_score,
-                    best_metrics,
-                    rng,
-                )
+                self._validate_and_save(run, val_items)
         bar.close()
         seconds = time.perf_counter() - started
         _barrier(self.world)
-        best = self.out_dir / "best"
-        last = self.out_dir / "last"
+        best, last = self.out_dir / "best", self.out_dir / "last"
+        outcome = "stopped" if stopped else "finished"
         self.emit(
             TrainEvent(
                 "stopped" if stopped else "done",
-                epoch,
-                step,
-                total_steps,
-                metrics=best_metrics,
+                run.epoch,
+                run.step,
+                run.total_steps,
+                metrics=run.best_metrics,
                 path=str(best) if best.is_dir() else None,
-                message=f"{'stopped' if stopped else 'finished'}: {step} steps, {seconds:.0f} s",
+                message=f"{outcome}: {run.step} steps, {seconds:.0f} s",
             )
         )
         _finish_distributed(self.world)
         return TrainResult(
             best if best.is_dir() else None,
             last if last.is_dir() else None,
-            best_metrics,
+            run.best_metrics,
             stopped,
             seconds,
-            step,
+            run.step,
             samples / seconds if seconds > 0 else 0.0,
         )
 
     # ------------------------------------------------------------------ pieces
+    def _start_run(
+        self, device: torch.device, train_items: list[MotionItem], val_items: list[MotionItem]
+    ) -> _Run:
+        cfg = self.config
+        store = self._text_store(train_items + val_items)
+        model = RetrievalModel(cfg.model, self.dataset.skeleton).to(device)
+        objective = TrainingObjective(model, RetrievalLoss(cfg.loss)).to(device)
+        params = [p for p in objective.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(params, lr=cfg.train.lr, weight_decay=cfg.train.weight_decay)
+        total_steps = steps_per_epoch(len(train_items), cfg.train.batch_size, self.world)
+        total_steps *= cfg.train.epochs
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, _warmup_cosine(cfg.train.warmup_steps, total_steps)
+        )
+        rng = np.random.default_rng(cfg.train.seed)
+        return _Run(objective, params, optimizer, scheduler, store, rng, total_steps)
+
     def _device(self) -> torch.device:
         if self.world > 1 and torch.cuda.is_available() and self.config.train.device != "cpu":
             local = int(os.environ.get("LOCAL_RANK", 0))
@@ -285,122 +278,120 @@ class Trainer:
         return store
 
     def _step(
-        self,
-        wrapped: nn.Module,
-        params: list[nn.Parameter],
-        optimizer,
-        scheduler,
-        batch: Batch,
-        device: torch.device,
-        step: int,
-        total_steps: int,
-        epoch: int,
+        self, run: _Run, wrapped: nn.Module, batch: Batch, device: torch.device
     ) -> LossOutput:
         batch = Batch(batch.motion.to(device), batch.text.to(device), batch.captions, batch.ids)
-        out = wrapped(batch, step / max(total_steps, 1), epoch)
-        optimizer.zero_grad(set_to_none=True)
+        out = wrapped(batch, run.step / max(run.total_steps, 1), run.epoch)
+        run.optimizer.zero_grad(set_to_none=True)
         out.total.backward()
         if self.config.train.grad_clip > 0:
-            nn.utils.clip_grad_norm_(params, self.config.train.grad_clip)
-        optimizer.step()
-        scheduler.step()
+            nn.utils.clip_grad_norm_(run.params, self.config.train.grad_clip)
+        run.optimizer.step()
+        run.scheduler.step()
+        run.step += 1
         return out
 
-    def _validate_and_save(
-        self,
-        objective: TrainingObjective,
-        optimizer,
-        scheduler,
-        val_items,
-        store,
-        epoch,
-        step,
-        total_steps,
-        best_score,
-        best_metrics,
-        rng,
-    ):
+    def _validate_and_save(self, run: _Run, val_items: list[MotionItem]) -> None:
+        """Validation metrics, the `last` checkpoint (resumable) and, if they improved on
+        every earlier epoch's, the `best` one. Only the first process does it."""
         if self.rank == 0:
-            objective.eval()
-            metrics = None
-            if val_items:
-                encoder = MotionTextEncoder(
-                    Checkpoint(objective.model, self.config, self.normalizer),
-                    next(objective.parameters()).device,
-                )
-                metrics = evaluate_items(encoder, val_items, VALIDATION_PROTOCOLS, store)
-                metrics["score"] = headline(metrics["all"])
-                metrics["epoch"] = epoch + 1
-                self.emit(TrainEvent("validation", epoch + 1, step, total_steps, metrics=metrics))
-            score = metrics["score"] if metrics else float(epoch)
-            state = {
-                "epoch": epoch + 1,
-                "step": step,
-                "best_score": max(score, best_score),
-                "best_metrics": metrics if score > best_score else best_metrics,
-                "numpy_rng": rng.bit_generator.state,
-                "scheduler": scheduler.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "loss_state": {f"log_scales.{k}": v for k, v in objective.loss.log_scales.items()},
-            }
-            info = {
-                "dataset": self.dataset.name,
-                "train_items": len(self.dataset.split(self.config.data.train_split)),
-            }
-            last = save_checkpoint(
-                self.out_dir / "last",
-                objective.model,
-                self.config,
-                self.normalizer,
-                self.dataset.skeleton.name,
-                {"validation": metrics},
-                info,
-                training_state=state,
-            )
-            self.emit(TrainEvent("checkpoint", epoch + 1, step, total_steps, path=str(last)))
-            if score > best_score:
-                best_score, best_metrics = score, metrics
-                best = save_checkpoint(
-                    self.out_dir / "best",
-                    objective.model,
-                    self.config,
-                    self.normalizer,
-                    self.dataset.skeleton.name,
-                    {"validation": metrics},
-                    info,
-                )
+            done = run.epoch + 1
+            run.objective.eval()
+            metrics = self._validate(run, val_items) if val_items else None
+            score = metrics["score"] if metrics else float(done)
+            improved = score > run.best_score
+            if improved:
+                run.best_score, run.best_metrics = score, metrics
+            train = self.dataset.split(self.config.data.train_split)
+            info = {"dataset": self.dataset.name, "train_items": len(train)}
+            last = self._save(run, self.out_dir / "last", metrics, info, run.training_state(done))
+            self.emit(TrainEvent("checkpoint", done, run.step, run.total_steps, path=str(last)))
+            if improved:
+                best = self._save(run, self.out_dir / "best", metrics, info, None)
                 self.emit(
                     TrainEvent(
                         "checkpoint",
-                        epoch + 1,
-                        step,
-                        total_steps,
+                        done,
+                        run.step,
+                        run.total_steps,
                         metrics=metrics,
                         path=str(best),
                         message="new best on validation",
                     )
                 )
-            objective.train()
+            run.objective.train()
         _barrier(self.world)
-        return best_score, best_metrics
 
-    def _resume(self, objective: TrainingObjective, optimizer, scheduler):
+    def _validate(self, run: _Run, val_items: list[MotionItem]) -> dict:
+        model = run.objective.model
+        encoder = MotionTextEncoder(
+            Checkpoint(model, self.config, self.normalizer), next(model.parameters()).device
+        )
+        metrics = evaluate_items(encoder, val_items, VALIDATION_PROTOCOLS, run.store)
+        metrics["score"] = headline(metrics["all"])
+        metrics["epoch"] = run.epoch + 1
+        self.emit(
+            TrainEvent("validation", run.epoch + 1, run.step, run.total_steps, metrics=metrics)
+        )
+        return metrics
+
+    def _save(
+        self, run: _Run, path: Path, metrics: dict | None, info: dict, state: dict | None
+    ) -> Path:
+        return save_checkpoint(
+            path,
+            run.objective.model,
+            self.config,
+            self.normalizer,
+            self.dataset.skeleton.name,
+            {"validation": metrics},
+            info,
+            training_state=state,
+        )
+
+    def _resume(self, run: _Run) -> None:
         last = self.out_dir / "last"
         state = load_training_state(last) if last.is_dir() else None
         if state is None:
-            return None
-        checkpoint = load_checkpoint(last)
-        objective.model.load_state_dict(checkpoint.model.state_dict())
+            return
+        run.objective.model.load_state_dict(load_checkpoint(last).model.state_dict())
         for key, value in state["loss_state"].items():
-            objective.loss.log_scales[key.removeprefix("log_scales.")].data.copy_(value)
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        rng = np.random.default_rng()
-        rng.bit_generator.state = state["numpy_rng"]
-        self.emit(
-            TrainEvent("status", state["epoch"], state["step"], message=f"resumed from {last}")
-        )
-        return state["epoch"], state["step"], state["best_score"], state["best_metrics"], rng
+            run.objective.loss.log_scales[key.removeprefix("log_scales.")].data.copy_(value)
+        run.optimizer.load_state_dict(state["optimizer"])
+        run.scheduler.load_state_dict(state["scheduler"])
+        run.rng.bit_generator.state = state["numpy_rng"]
+        run.epoch, run.step = state["epoch"], state["step"]
+        run.best_score, run.best_metrics = state["best_score"], state["best_metrics"]
+        self.emit(TrainEvent("status", run.epoch, run.step, message=f"resumed from {last}"))
+
+
+@dataclass
+class _Run:
+    """What one training run carries from step to step."""
+
+    objective: TrainingObjective
+    params: list[nn.Parameter]
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    store: TextFeatureStore
+    rng: np.random.Generator
+    total_steps: int
+    epoch: int = 0
+    step: int = 0
+    best_score: float = -math.inf
+    best_metrics: dict | None = None
+
+    def training_state(self, epochs_done: int) -> dict[str, Any]:
+        return {
+            "epoch": epochs_done,
+            "step": self.step,
+            "best_score": self.best_score,
+            "best_metrics": self.best_metrics,
+            "numpy_rng": self.rng.bit_generator.state,
+            "scheduler": self.scheduler.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "loss_state": {f"log_scales.{k}": v for k, v in self.objective.loss.log_scales.items()},
+        }
 
 
 def _warmup_cosine(warmup: int, total: int) -> Callable[[int], float]:
