@@ -21,6 +21,10 @@ CSS = """
 .result { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 6px; }
 .card p { margin: 2px 0; font-size: 0.92em; }
 .muted p { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.progress-track { height: 12px; border-radius: 6px; overflow: hidden;
+                  background: var(--neutral-200); }
+.progress-fill { height: 100%; background: var(--color-accent); transition: width 0.5s; }
+.progress-label { font-size: 0.85em; color: var(--body-text-color-subdued); margin-top: 4px; }
 """
 
 
@@ -30,8 +34,8 @@ def build_demo(services: DemoServices) -> gr.Blocks:
         uploads = gr.State([])
         with gr.Tab("Search"):
             search = build_search_tab(services, uploads)
-        with gr.Tab("Gallery"):
-            build_gallery_tab(services, uploads, search)
+        with gr.Tab("Gallery") as gallery_tab:
+            build_gallery_tab(services, uploads, search, gallery_tab)
         with gr.Tab("Training"):
             build_training_tab(services, search)
         demo.load(

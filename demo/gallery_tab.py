@@ -14,7 +14,9 @@ from engine.render import RenderError
 PAGE = 24
 
 
-def build_gallery_tab(services: DemoServices, uploads: gr.State, search: SearchTab) -> None:
+def build_gallery_tab(
+    services: DemoServices, uploads: gr.State, search: SearchTab, tab: gr.Tab
+) -> None:
     with gr.Row():
         source = gr.Dropdown(
             choices=[*services.sources, UPLOADS], value=EMBEDDED, label="Gallery", scale=2
@@ -152,13 +154,17 @@ def build_gallery_tab(services: DemoServices, uploads: gr.State, search: SearchT
         text = f"Indexed **{name}**: {len(engine.gallery)} motions. It is now in the gallery lists."
         return text, gr.update(choices=choices), gr.update(choices=choices, value=name)
 
-    show.click(
-        browse,
-        [source, label, page, uploads],
-        [label, page, summary, thumbnails, shown],
+    browse_io = dict(
+        fn=browse,
+        inputs=[source, label, page, uploads],
+        outputs=[label, page, summary, thumbnails, shown],
         api_visibility="private",
     )
-    source.change(lambda: 1, None, page, api_visibility="private")
+    for trigger in (show.click, tab.select, label.input, page.submit):
+        trigger(**browse_io)
+    source.input(lambda: ("(all)", 1), None, [label, page], api_visibility="private").then(
+        **browse_io
+    )
     thumbnails.select(select, [shown], [preview, preview_text], api_visibility="private")
     add.click(
         add_files, [files, captions, uploads], [uploads, add_report], api_visibility="private"

@@ -59,6 +59,14 @@ def run_config(
     )
 
 
+def progress_bar(fraction: float) -> str:
+    percent = max(0.0, min(100.0, 100.0 * fraction))
+    return (
+        f'<div class="progress-track"><div class="progress-fill" style="width:{percent:.1f}%">'
+        f"</div></div><div class='progress-label'>{percent:.0f}% of the training steps</div>"
+    )
+
+
 def build_training_tab(services: DemoServices, search: SearchTab) -> None:
     base = load_config(QUICK_CONFIG)
     gr.Markdown(
@@ -88,7 +96,7 @@ def build_training_tab(services: DemoServices, search: SearchTab) -> None:
                 start = gr.Button("Start training", variant="primary")
                 stop = gr.Button("Stop", variant="stop")
             status = gr.Markdown("No training run yet.")
-            progress = gr.Slider(0, 100, value=0, label="Progress (%)", interactive=False)
+            progress = gr.HTML(progress_bar(0.0), elem_id="training-progress")
         with gr.Column(scale=2):
             loss_plot = gr.LinePlot(x="step", y="loss", title="Training loss", height=240)
             recall_plot = gr.LinePlot(
@@ -127,7 +135,7 @@ def build_training_tab(services: DemoServices, search: SearchTab) -> None:
         can_use = s.state in ("done", "stopped") and s.best_path is not None
         return (
             f"**{s.state}** — {s.message}",
-            round(100 * s.progress, 1),
+            progress_bar(s.progress),
             losses,
             recalls,
             gr.update(interactive=can_use),
