@@ -174,3 +174,25 @@ def test_manager_runs_one_at_a_time_and_stops(tiny_config_overrides, tmp_path):
     snapshot = manager.wait(120)
     assert snapshot.state == "done" and len(snapshot.validation) == 1
     assert snapshot.best_path is not None and snapshot.best_path.is_dir()
+
+
+def test_text_encoder_fine_tuning_updates_minilm(tiny_config_overrides, tmp_path):
+    from engine.models.language import LanguageModel
+
+    config = config_for(
+        tiny_config_overrides, tmp_path / "run", "train.epochs=1", "model.finetune_text=true"
+    )
+    result = train(config, show_progress=False)
+    tuned = load_checkpoint(result.best_path).model.language_model
+    assert tuned is not None
+    frozen = LanguageModel()
+    name, weight = next(
+        (n, p)
+        for n, p in tuned.model.named_parameters()
+        if n.endswith("attention.self.query.weight")
+    )
+    assert not np.allclose(
+        weight.detach().numpy(), dict(frozen.model.named_parameters())[name].detach().numpy()
+    )
+    encoder = MotionTextEncoder.load(result.best_path, "cpu")
+    assert encoder.encode_texts(["a person serves"]).shape == (1, 32)
