@@ -170,3 +170,43 @@ def test_browser_search_plays_videos(app):
     assert not errors, errors
     assert not [t for t in toasts if re.search("error", t, re.I)], toasts
     assert re.search(r"8 results for", status), status
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+def test_browser_training_tab_trains_and_activates_a_model(app):
+    """Last in this module: it changes the app's active model."""
+    from playwright.sync_api import sync_playwright
+
+    url, _ = app
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        page.get_by_role("tab", name="Training").click()
+        epochs = page.get_by_label("Epochs")
+        epochs.fill("1")
+        epochs.press("Enter")
+        page.get_by_role("button", name="Start training").click()
+        # a second start is refused with the reason while the first one runs
+        page.wait_for_function("document.body.innerText.includes('running')", timeout=60_000)
+        page.get_by_role("button", name="Start training").click()
+        page.wait_for_selector("text=already in progress", timeout=30_000)
+        page.wait_for_function(
+            "document.body.innerText.includes('finished after')",
+            timeout=600_000,
+        )
+        use = page.get_by_role("button", name="Use this run's best model for search")
+        use.click()
+        page.wait_for_selector("text=Search now uses", timeout=300_000)
+        page.screenshot(path=str(OUTPUT / "training.png"), full_page=True)
+        page.get_by_role("tab", name="Search").click()
+        page.fill("#query textarea", "someone waves")
+        page.click("#search-button")
+        page.wait_for_function(
+            "document.querySelector('#status').innerText.includes('results for')", timeout=120_000
+        )
+        browser.close()
