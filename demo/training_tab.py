@@ -122,7 +122,9 @@ def build_training_tab(services: DemoServices, search: SearchTab) -> None:
 
     def poll():
         s = services.training.snapshot()
-        losses = pd.DataFrame(s.losses[-2000:], columns=["step", "loss"])
+        losses = pd.DataFrame(s.losses[-2000:], columns=["step", "loss"]).astype(
+            {"step": "int64", "loss": "float64"}
+        )
         recalls = pd.DataFrame(
             [
                 (epoch, f"{direction} R@{k}", m["all"][direction][f"R@{k}"])
@@ -131,7 +133,7 @@ def build_training_tab(services: DemoServices, search: SearchTab) -> None:
                 for k in (1, 10)
             ],
             columns=["epoch", "metric", "recall"],
-        )
+        ).astype({"epoch": "int64", "metric": "str", "recall": "float64"})
         can_use = s.state in ("done", "stopped") and s.best_path is not None
         return (
             f"**{s.state}** — {s.message}",

@@ -167,9 +167,12 @@ class RetrievalLoss(nn.Module):
         if kind in ("sh", "mh", "droptriple", "mildtriple"):
             hardest = kind != "sh" and epoch >= c.hard_negative_after_epochs
             weights = None
-            if kind == "droptriple":
+            # Dropping / softening is part of hard-negative mining, as in Rehamot: during
+            # the sum-of-hinges warm-up the model's own embeddings are still near-identical
+            # (every pair would look like a false negative and nothing would be learned).
+            if hardest and kind == "droptriple":
                 weights = intra_modal_weights(text, motion, drop_weights(c.drop_threshold))
-            elif kind == "mildtriple":
+            elif hardest and kind == "mildtriple":
                 weights = intra_modal_weights(text, motion, mild_weights(c.mild_low, c.mild_high))
             loss = triplet_loss(text, motion, c.margin, hardest, weights)
             return LossOutput(loss, {"triplet": loss.item(), "hardest": float(hardest)})

@@ -173,3 +173,17 @@ def test_gaussian_kl_and_reconstruction():
     predicted[:, 3:] = 10.0  # wrong only on padded frames
     mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 0, 0]], dtype=torch.bool)
     assert reconstruction_loss(predicted, target, mask).item() == 0.0
+
+
+def test_drop_and_mild_triple_warm_up_without_dropping():
+    # at initialisation every embedding looks alike: were negatives dropped during the
+    # warm-up, the loss would be zero and nothing would be learned
+    x = F.normalize(torch.ones(6, 4) + 0.01 * torch.randn(6, 4), dim=-1)
+    y = F.normalize(torch.ones(6, 4) + 0.01 * torch.randn(6, 4), dim=-1)
+    for kind in ("droptriple", "mildtriple"):
+        loss = RetrievalLoss(LossConfig(kind=kind, hard_negative_after_epochs=2))
+        warm = loss(x, y, x, 0.0, epoch=0)
+        assert warm.total.item() == pytest.approx(triplet_loss(x, y, 0.2, hardest=False).item())
+        assert warm.total.item() > 0
+        later = loss(x, y, x, 0.5, epoch=2)
+        assert later.total.item() < warm.total.item()
