@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from demo.errors import user_error
 from demo.search_tab import SearchTab
 from demo.services import EMBEDDED, UPLOADS, DemoServices
 from engine.data.dataset import MotionItem
@@ -70,7 +71,7 @@ def build_gallery_tab(
         try:
             items = items_of(gallery, uploaded)
         except EngineError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(error) from None
         labels = sorted({a for item in items for a in item.actions})
         if wanted != "(all)":
             items = [item for item in items if wanted in item.actions]
@@ -149,7 +150,7 @@ def build_gallery_tab(
             name = services.add_source(path.strip())
             engine = services.engine(name, lambda stage, d, t: progress((d, t), desc=stage))
         except EngineError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(error) from None
         choices = [*services.sources, UPLOADS]
         text = f"Indexed **{name}**: {len(engine.gallery)} motions. It is now in the gallery lists."
         return text, gr.update(choices=choices), gr.update(choices=choices, value=name)

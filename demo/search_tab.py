@@ -13,6 +13,7 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
+from demo.errors import user_error
 from demo.results import (
     SearchResults,
     api_record,
@@ -200,7 +201,7 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
             vector = engine.embed_text(text)
             hits = engine.search_vector(vector, int(count), labels or None)
         except EngineError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(error) from None
         features = [engine.gallery.item(h.id).features for h in hits]
         yield from present(SearchResults(text.strip(), "text", vector, gallery, hits, features))
 
@@ -216,7 +217,7 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
             hits = engine.search_vector(vector, int(count), labels or None)
             captions = engine.nearest_captions(vector, 5)
         except EngineError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(error) from None
         features = [engine.gallery.item(h.id).features for h in hits]
         name = Path(path).name
         yield from present(SearchResults(name, "motion", vector, gallery, hits, features, captions))
@@ -257,7 +258,7 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
         try:
             labels = services.engine(gallery).gallery.actions
         except EngineError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(error) from None
         return gr.update(choices=label_choices(labels), value=[])
 
     inputs = [query, k, source, actions, uploads]
@@ -301,7 +302,7 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
             engine = engine_for(gallery, uploaded)
             hits = engine.search_text(query, int(k), actions=actions or None)
         except EngineError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(error) from None
         return [api_record(i + 1, h) for i, h in enumerate(hits)], rendered(engine, hits)
 
     def search_motion_api(
@@ -318,7 +319,7 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
             hits = engine.search_vector(vector, int(k), actions or None)
             captions = [c.to_json() for c in engine.nearest_captions(vector, 5)]
         except EngineError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(error) from None
         records = [api_record(i + 1, h) for i, h in enumerate(hits)]
         return records, rendered(engine, hits), captions
 

@@ -8,6 +8,7 @@ import time
 import gradio as gr
 import pandas as pd
 
+from demo.errors import user_error
 from demo.search_tab import SearchTab
 from demo.services import SHIPPED, DemoServices
 from engine.config import LOSS_KINDS, MOTION_ENCODERS, ExperimentConfig, load_config
@@ -112,7 +113,7 @@ def build_training_tab(services: DemoServices, search: SearchTab) -> None:
         try:
             services.training.start(run_config(*values))
         except EngineError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(error) from None
         return "Starting…"
 
     def stop_run():
@@ -155,7 +156,7 @@ def build_training_tab(services: DemoServices, search: SearchTab) -> None:
         try:
             services.activate_model(name, lambda stage, d, t: progress((d, t), desc=stage))
         except EngineError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(error) from None
         return (
             f"Search now uses **{name}** (galleries re-encoded).",
             gr.update(choices=list(services.models), value=name),

@@ -3,6 +3,7 @@ gradio_client and through headless Chromium, results checked by decoding the vid
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -10,6 +11,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import imageio
 import numpy as np
@@ -27,39 +30,48 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    """`python app.py` on a free port with an empty cache: the first start builds the
-    embedded gallery. Yields (url, start time)."""
+@contextlib.contextmanager
+def running_app(cache: Path, log: Path, **env: str) -> Iterator[tuple[str, float]]:
+    """`python app.py` on a free port with the given cache folder; yields (url, start time)."""
     port = free_port()
-    cache = tmp_path_factory.mktemp("app-cache")
-    log = tmp_path_factory.mktemp("app-log") / "app.log"
     env = {
         **os.environ,
         "MOTION_RETRIEVAL_CACHE": str(cache),
         "GRADIO_SERVER_PORT": str(port),
         "GRADIO_SERVER_NAME": "127.0.0.1",
         "PYTHONUNBUFFERED": "1",
+        **env,
     }
     started = time.monotonic()
     with open(log, "w") as out:
         process = subprocess.Popen(
             [sys.executable, "app.py"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
         )
-        url = f"http://127.0.0.1:{port}/"
         try:
             deadline = time.monotonic() + 120
             while "Running on local URL" not in log.read_text():
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"the app did not start:\n{log.read_text()[-3000:]}")
                 time.sleep(0.5)
-            yield url, started
+            yield f"http://127.0.0.1:{port}/", started
         finally:
             process.terminate()
             try:
                 process.wait(20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@pytest.fixture(scope="module")
+def app_cache(tmp_path_factory) -> Path:
+    """An empty cache: the first start builds the embedded gallery."""
+    return tmp_path_factory.mktemp("app-cache")
+
+
+@pytest.fixture(scope="module")
+def app(app_cache, tmp_path_factory):
+    with running_app(app_cache, tmp_path_factory.mktemp("log") / "app.log") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +129,29 @@ def test_motion_search_with_a_real_capture(client):
     assert_video_plays(videos[0])
 
 
+def test_the_embedded_gallery_covers_every_action(client):
+    from engine.data.corpus import ACTIONS
+
+    seen = set()
+    for action in ACTIONS:
+        records, _ = client.predict(
+            "a person moves", k=1, actions=[action], api_name="/search_text"
+        )
+        assert len(records) == 1 and action in records[0]["actions"], action
+        seen.add(records[0]["id"])
+    assert len(seen) >= len(ACTIONS) // 2
+
+
+def test_search_works_without_opengl(app, app_cache, tmp_path):
+    from gradio_client import Client
+
+    with running_app(app_cache, tmp_path / "nogl.log", PYOPENGL_PLATFORM="no-such-gl") as (url, _):
+        records, videos = Client(url, verbose=False).predict(
+            "someone waves", k=4, api_name="/search_text"
+        )
+    assert len(records) == 4 and videos == []
+
+
 def test_bad_input_gets_a_clear_error(client, tmp_path):
     from gradio_client import handle_file
 
@@ -124,8 +159,9 @@ def test_bad_input_gets_a_clear_error(client, tmp_path):
         client.predict("   ", api_name="/search_text")
     broken = tmp_path / "broken.npy"
     broken.write_bytes(b"\x93NUMPY garbage")
-    with pytest.raises(Exception, match=r"broken\.npy"):
+    with pytest.raises(Exception, match=r"broken\.npy: ") as raised:
         client.predict(handle_file(str(broken)), api_name="/search_motion")
+    assert "/tmp" not in str(raised.value)  # the page names the file, not a server path
 
 
 def test_help_lists_the_options():
@@ -166,7 +202,12 @@ def test_browser_search_plays_videos(app):
         page.screenshot(path=str(OUTPUT / "search.png"), full_page=True)
         status = page.inner_text("#status")
         toasts = page.locator(".toast-body").all_inner_texts()
+        page.get_by_role("tab", name="Gallery").click()
+        page.wait_for_selector("text=/\\d+ motions · page 1 of/", timeout=120_000)
+        summary = page.get_by_text(re.compile(r"\d+ motions · page 1 of")).inner_text()
         browser.close()
+    # the embedded gallery: at least 1,000 motions the shipped model did not train on
+    assert int(summary.split()[0]) >= 1000, summary
     assert not errors, errors
     assert not [t for t in toasts if re.search("error", t, re.I)], toasts
     assert re.search(r"8 results for", status), status

@@ -154,6 +154,16 @@ def test_cli_index_and_search(tiny_dataset, tiny_checkpoint, tmp_path):
     done = run_cli("search", "--text", "a lefty serves", *common, "--to", "text", "--json", env=env)
     captions = json.loads(done.stdout)
     assert {"caption", "score", "id"} <= set(captions[0])
+    candidates = tmp_path / "candidates.txt"
+    candidates.write_text("a person serves with the left hand\nsomeone sits down\n")
+    motion = tiny_dataset / "new_joint_vecs" / "serve_left_00.npy"
+    done = run_cli(
+        "search", "--motion", str(motion), *common, "--to", "text", "--captions",
+        str(candidates), "--json", env=env,
+    )
+    ranked = json.loads(done.stdout)
+    assert [c["caption"] for c in ranked][0] == "a person serves with the left hand"
+    assert all(c["id"] is None for c in ranked)
 
 
 def test_cli_on_a_folder_of_motion_files(tiny_dataset, tiny_checkpoint, tmp_path):

@@ -32,29 +32,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
-    from pathlib import Path
 
-    from engine.commands import stderr_progress
     from engine.data.humanml3d import read_split
     from engine.data.loading import open_dataset
-    from engine.defaults import EMBEDDED, resolve_checkpoint
+    from engine.defaults import resolve_checkpoint
     from engine.encoder import MotionTextEncoder
     from engine.errors import DatasetError
     from engine.evaluation.runner import evaluate_items
 
     protocols = args.protocol or list(PROTOCOL_CHOICES)
     encoder = MotionTextEncoder.load(resolve_checkpoint(args.checkpoint), args.device)
-    if args.data == EMBEDDED:
-        from engine.data.embedded import embedded_corpus
-
-        corpus = encoder.checkpoint.config.data
-        folder = embedded_corpus(
-            corpus.corpus_size,
-            corpus.corpus_seed,
-            lambda d, t: stderr_progress("generating the corpus", d, t),
-        )
-    else:
-        folder = args.data
+    folder = _data_folder(args.data, encoder)
     dataset = open_dataset(folder, [args.split], to_humanml3d=encoder.normalizer.dim == 263)
     items = dataset.split(args.split)
     try:
@@ -62,43 +50,61 @@ def run(args: argparse.Namespace) -> int:
     except DatasetError:
         dissimilar = None
     results = evaluate_items(encoder, items, protocols, dissimilar_ids=dissimilar)
-    first = results[protocols[0]]
-    labelled = None
-    if args.queries:
-        from engine.evaluation.label_queries import evaluate_label_queries, load_label_queries
-        from engine.gallery import build_gallery
-        from engine.search import SearchEngine
-
-        gallery = build_gallery(
-            dataset.name, f"{Path(folder).resolve()}#{args.split}", items, encoder
-        )
-        labelled = evaluate_label_queries(
-            SearchEngine(encoder, gallery), load_label_queries(args.queries)
-        )
+    labelled = _labelled_queries(args.queries, encoder, dataset.name, folder, args.split, items)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    **first,
-                    "protocol": protocols[0],
-                    "protocols": results,
-                    "split": args.split,
-                    "items": len(items),
-                    "checkpoint": str(encoder.checkpoint.path),
-                    "label_queries": labelled,
-                }
-            )
-        )
-        return 0
-    print(f"{dataset.name} / {args.split}: {len(items)} motions, one caption each")
+        report = {
+            **results[protocols[0]],
+            "protocol": protocols[0],
+            "protocols": results,
+            "split": args.split,
+            "items": len(items),
+            "checkpoint": str(encoder.checkpoint.path),
+            "label_queries": labelled,
+        }
+        print(json.dumps(report))
+    else:
+        print(f"{dataset.name} / {args.split}: {len(items)} motions, one caption each")
+        _print_report(results, labelled)
+    return 0
+
+
+def _data_folder(data: str, encoder):
+    """The folder to evaluate on; `embedded` is the corpus the checkpoint was trained on."""
+    from engine.commands import stderr_progress
+    from engine.defaults import EMBEDDED
+
+    if data != EMBEDDED:
+        return data
+    from engine.data.embedded import embedded_corpus
+
+    corpus = encoder.checkpoint.config.data
+    return embedded_corpus(
+        corpus.corpus_size,
+        corpus.corpus_seed,
+        lambda done, total: stderr_progress("generating the corpus", done, total),
+    )
+
+
+def _labelled_queries(queries, encoder, name, folder, split, items) -> dict | None:
+    if not queries:
+        return None
+    from pathlib import Path
+
+    from engine.evaluation.label_queries import evaluate_label_queries, load_label_queries
+    from engine.gallery import build_gallery
+    from engine.search import SearchEngine
+
+    gallery = build_gallery(name, f"{Path(folder).resolve()}#{split}", items, encoder)
+    return evaluate_label_queries(SearchEngine(encoder, gallery), load_label_queries(queries))
+
+
+def _print_report(results: dict, labelled: dict | None) -> None:
     for protocol, metrics in results.items():
         for direction in ("t2m", "m2t"):
             m = metrics[direction]
             recalls = "  ".join(f"{k} {m[k]:5.1f}" for k in ("R@1", "R@2", "R@3", "R@5", "R@10"))
             print(f"{protocol:<10} {direction}  {recalls}  MedR {m['MedR']:.1f}")
-    if labelled:
-        for group, m in labelled.items():
-            if m:
-                scores = "  ".join(f"{k} {v:5.1f}" for k, v in m.items() if k != "queries")
-                print(f"labelled queries, {group} ({m['queries']}): {scores}")
-    return 0
+    for group, m in (labelled or {}).items():
+        if m:
+            scores = "  ".join(f"{k} {v:5.1f}" for k, v in m.items() if k != "queries")
+            print(f"labelled queries, {group} ({m['queries']}): {scores}")

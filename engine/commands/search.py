@@ -44,21 +44,18 @@ def run(args: argparse.Namespace) -> int:
     engine = open_search_engine(
         args.checkpoint, args.data, args.split, args.device, progress=stderr_progress
     )
+    candidates = _read_lines(Path(args.captions)) if args.captions else None
+    if candidates is not None and args.to != "text":
+        raise EngineError("--captions ranks captions: use it with --to text")
 
     def answer(vector) -> list[dict]:
         if args.to == "text":
-            return [h.to_json() for h in engine.nearest_captions(vector, args.k)]
+            return [h.to_json() for h in engine.nearest_captions(vector, args.k, candidates)]
         hits = engine.search_vector(vector, args.k, args.action, args.dataset)
         return [h.to_json() for h in hits]
 
     if args.queries:
-        path = Path(args.queries)
-        if not path.is_file():
-            raise EngineError(f"{path}: no such queries file")
-        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
-        queries = [line for line in lines if line]
-        if not queries:
-            raise EngineError(f"{path}: no queries in the file (one per line)")
+        queries = _read_lines(Path(args.queries))
         vectors = engine.encoder.encode_texts(queries)
         results = [answer(v) for v in vectors]
         print(json.dumps(results, indent=None if args.json else 2))
@@ -73,6 +70,18 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_table(result)
     return 0
+
+
+def _read_lines(path: Path) -> list[str]:
+    from engine.errors import EngineError
+
+    if not path.is_file():
+        raise EngineError(f"{path}: no such file")
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    lines = [line for line in lines if line]
+    if not lines:
+        raise EngineError(f"{path}: the file has no lines (one entry per line)")
+    return lines
 
 
 def _print_table(rows: list[dict]) -> None:
