@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,10 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# the tests' caches (text features, galleries, renders, corpora) never touch the user's
+os.environ.setdefault(
+    "MOTION_RETRIEVAL_CACHE", tempfile.mkdtemp(prefix="motion-retrieval-test-cache-")
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("MOTION_SHARED_DIR", REPO.parent / "shared"))
