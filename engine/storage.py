@@ -82,6 +82,8 @@ def atomic_directory(path: str | Path) -> Iterator[Path]:
     try:
         yield tmp
         _publish_mode(tmp, directory=True)
+        for entry in tmp.rglob("*"):  # some writers (safetensors) create private files
+            _publish_mode(entry, directory=entry.is_dir())
         if path.exists():
             trash = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
             os.replace(path, trash / path.name)

@@ -41,6 +41,8 @@ def test_directories_swap_whole(tmp_path):
     assert (target / "a").read_text() == "1"
     with atomic_directory(target) as tmp:
         (tmp / "b").write_text("3")
+        os.chmod(tmp / "b", 0o600)  # as safetensors writes its files
     assert sorted(p.name for p in target.iterdir()) == ["b"]
+    assert stat.S_IMODE((target / "b").stat().st_mode) & 0o044 == 0o044
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint"]
     assert stat.S_IMODE(target.stat().st_mode) & 0o755 == 0o755
