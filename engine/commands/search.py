@@ -23,6 +23,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="return gallery motions (default) or the nearest gallery captions",
     )
     parser.add_argument(
+        "--captions",
+        help="with --to text: rank the lines of this file instead of the gallery's captions",
+    )
+    parser.add_argument(
         "--action", action="append", default=[], help="only motions with this label"
     )
     parser.add_argument(
