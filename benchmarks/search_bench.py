@@ -5,7 +5,7 @@
 For each gallery size N (random unit embeddings; search cost does not depend on what
 the vectors mean) it measures, in one process and one run:
 - ours: `SearchEngine`'s path — MiniLM + the text head, then an exhaustive top-10 over
-  the N gallery embeddings in torch (float32; float16 storage from 200k items on);
+  the N gallery embeddings in torch (float32; float16 storage from 50k items on);
 - baseline: MiniLM sentence embedding + a numpy matrix product + argpartition over N
   vectors of MiniLM's 384 dimensions;
 - FAISS HNSW (approximate), where faiss-cpu is installed: latency and recall@10 against

@@ -75,13 +75,17 @@ class DemoServices:
             self.status = f"{stage}: {done}/{total}"
 
         try:
-            self.engine(EMBEDDED, report)
+            engine = self.engine(EMBEDDED, report)
             self.status = "ready"
         except Exception as error:  # shown in the UI instead of killing the server
             self.startup_error = f"the gallery could not be prepared: {error}"
             self.status = self.startup_error
+            return
         finally:
             self.ready.set()
+        # text search is ready; motion→text needs the captions' embeddings: make them now
+        # rather than on the first motion query
+        engine.gallery.caption_embeddings  # noqa: B018
 
     def start_in_background(self) -> threading.Thread:
         if self.can_render:

@@ -6,6 +6,7 @@ hides batching, normalisation, devices and the language model.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -38,6 +39,7 @@ class MotionTextEncoder:
         self.normalizer = checkpoint.normalizer
         max_tokens = checkpoint.config.model.max_tokens
         self._language_model: LanguageModel | None = self.model.language_model
+        self._language_model_lock = threading.Lock()  # one load, even from two threads
         self._max_tokens = max_tokens
 
     @classmethod
@@ -58,25 +60,30 @@ class MotionTextEncoder:
 
     @property
     def language_model(self) -> LanguageModel:
-        if self._language_model is None:
-            self._language_model = LanguageModel(self._max_tokens).to(self.device).eval()
-        return self._language_model
+        with self._language_model_lock:
+            if self._language_model is None:
+                self._language_model = LanguageModel(self._max_tokens).to(self.device).eval()
+            return self._language_model
 
     @torch.inference_mode()
     def encode_texts(
         self, captions: Sequence[str], store: TextFeatureStore | None = None, batch_size: int = 256
     ) -> np.ndarray:
-        """Embeddings (N, E); `store` reuses cached frozen MiniLM features when given."""
-        out = []
-        for start in range(0, len(captions), batch_size):
-            chunk = list(captions[start : start + batch_size])
+        """Embeddings (N, E); `store` reuses cached frozen MiniLM features when given.
+
+        Captions are batched by length so that little time goes into padding."""
+        order = np.argsort([len(c) for c in captions], kind="stable")
+        result = np.zeros((len(captions), self.embed_dim), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            chunk = [captions[i] for i in rows]
             if self.model.language_model is not None:
                 encoded = self.model.encode_text(chunk)
             else:
                 features = store.batch(chunk) if store is not None else self.language_model(chunk)
                 encoded = self.model.encode_text(features.to(self.device))
-            out.append(encoded.embedding.float().cpu().numpy())
-        return np.concatenate(out) if out else np.zeros((0, self.embed_dim), np.float32)
+            result[rows] = encoded.embedding.float().cpu().numpy()
+        return result
 
     @torch.inference_mode()
     def encode_motions(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,20 +33,31 @@ class Gallery:
     """Items (motions with captions and labels), row-aligned with `embeddings` (N, E).
 
     `caption_embeddings` (M, E) with `caption_owner` (M,) (row of the item each caption
-    belongs to) serve motion→text search.
+    belongs to) serve motion→text search. They are computed on first use by
+    `embed_captions` (a gallery's captions outnumber its motions several times, and text
+    search does not need them, so a fresh gallery answers text queries sooner).
     """
 
     name: str
     items: list[MotionItem]
     embeddings: np.ndarray
     caption_texts: list[str]
-    caption_embeddings: np.ndarray
     caption_owner: np.ndarray
+    embed_captions: Callable[[], np.ndarray] = field(repr=False)
     fingerprint: str = ""
     _rows: dict[str, int] = field(default_factory=dict, repr=False)
+    _caption_embeddings: np.ndarray | None = field(default=None, repr=False)
+    _caption_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         self._rows = {item.id: row for row, item in enumerate(self.items)}
+
+    @property
+    def caption_embeddings(self) -> np.ndarray:
+        with self._caption_lock:
+            if self._caption_embeddings is None:
+                self._caption_embeddings = self.embed_captions()
+            return self._caption_embeddings
 
     def __len__(self) -> int:
         return len(self.items)
@@ -104,27 +116,32 @@ def build_gallery(
             todo.append(row)
     if todo:
         motion[todo] = encoder.encode_motions([items[r].features for r in todo], progress=progress)
+    if persist and (todo or len(cached.motion) != len(set(hashes))):
+        _write_cache(folder, hashes, motion, cached.captions)
     captions, owners = [], []
     for row, item in enumerate(items):
         for caption in item.captions:
             captions.append(caption)
             owners.append(row)
-    unique = list(dict.fromkeys(captions))
-    new_captions = [c for c in unique if c not in cached.captions]
-    caption_vectors = dict(cached.captions)
-    if new_captions:
-        for caption, vector in zip(new_captions, encoder.encode_texts(new_captions), strict=True):
-            caption_vectors[caption] = vector
-    caption_embeddings = _stack([caption_vectors[c] for c in captions], encoder.embed_dim)
-    if persist and (todo or new_captions or len(cached.motion) != len(set(hashes))):
-        _write_cache(folder, hashes, motion, unique, caption_vectors)
+
+    def embed_captions() -> np.ndarray:
+        unique = list(dict.fromkeys(captions))
+        new_captions = [c for c in unique if c not in cached.captions]
+        vectors = {c: cached.captions[c] for c in unique if c in cached.captions}
+        if new_captions:
+            encoded = encoder.encode_texts(new_captions)
+            vectors.update(zip(new_captions, encoded, strict=True))
+        if persist and (new_captions or len(vectors) != len(cached.captions)):
+            _write_cache(folder, hashes, motion, vectors)
+        return _stack([vectors[c] for c in captions], encoder.embed_dim)
+
     return Gallery(
         name,
         list(items),
         motion,
         captions,
-        caption_embeddings,
         np.array(owners, dtype=np.int64),
+        embed_captions,
         fingerprint=encoder.fingerprint,
     )
 
@@ -156,10 +173,10 @@ def _write_cache(
     folder: Path,
     hashes: list[str],
     motion: np.ndarray,
-    captions: list[str],
     caption_vectors: dict[str, np.ndarray],
 ) -> None:
     unique_rows = list({h: r for r, h in enumerate(hashes)}.values())
+    captions = list(caption_vectors)
     caption_matrix = _stack([caption_vectors[c] for c in captions], motion.shape[1])
     with atomic_directory(folder) as tmp:
         save_file(

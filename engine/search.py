@@ -11,7 +11,7 @@ import numpy as np
 from engine.encoder import MotionTextEncoder
 from engine.errors import EngineError
 from engine.gallery import Gallery
-from engine.index import make_index
+from engine.index import ExactIndex, FaissIndex, make_index
 
 WINDOW_SECONDS = 2.0
 WINDOW_STRIDE_SECONDS = 0.5
@@ -70,7 +70,7 @@ class SearchEngine:
         self.encoder = encoder
         self.gallery = gallery
         self.index = make_index(gallery.embeddings, index_kind)
-        self._caption_index = make_index(gallery.caption_embeddings, "exact")
+        self._caption_index: ExactIndex | FaissIndex | None = None
         self.fps = encoder.skeleton.fps
 
     # ------------------------------------------------------------------ queries
@@ -119,6 +119,8 @@ class SearchEngine:
             scores = self.encoder.encode_texts(captions) @ vector
             order = np.argsort(-scores)[:k]
             return [CaptionHit(captions[i], float(scores[i]), None) for i in order]
+        if self._caption_index is None:
+            self._caption_index = make_index(self.gallery.caption_embeddings, "exact")
         scores, rows = self._caption_index.search(vector[None], len(self._caption_index))
         hits, seen = [], set()
         for score, row in zip(scores[0], rows[0], strict=True):

@@ -158,11 +158,19 @@ def test_cli_index_and_search(tiny_dataset, tiny_checkpoint, tmp_path):
     candidates.write_text("a person serves with the left hand\nsomeone sits down\n")
     motion = tiny_dataset / "new_joint_vecs" / "serve_left_00.npy"
     done = run_cli(
-        "search", "--motion", str(motion), *common, "--to", "text", "--captions",
-        str(candidates), "--json", env=env,
+        "search",
+        "--motion",
+        str(motion),
+        *common,
+        "--to",
+        "text",
+        "--captions",
+        str(candidates),
+        "--json",
+        env=env,
     )
     ranked = json.loads(done.stdout)
-    assert [c["caption"] for c in ranked][0] == "a person serves with the left hand"
+    assert ranked[0]["caption"] == "a person serves with the left hand"
     assert all(c["id"] is None for c in ranked)
 
 

@@ -133,10 +133,12 @@ def _render_all(
 ) -> Iterator[Path]:
     """Render every (path: joints) job; yield each path when its file is complete.
 
-    GLB export needs no OpenGL and takes milliseconds: it always runs here.
+    GLB export needs no OpenGL and takes milliseconds: it always runs here. With
+    `workers` > 1 even a single video goes to the workers: an OpenGL context is bound to
+    one thread, and a server renders from many.
     """
     jobs = [(kind, joints, path, settings, skeleton) for path, (joints, skeleton) in inputs.items()]
-    if workers <= 1 or len(jobs) <= 1 or kind == "glb":
+    if workers <= 1 or not jobs or kind == "glb":
         for job in jobs:
             yield write(*job)
     else:
