@@ -100,7 +100,8 @@ def build_training_tab(services: DemoServices, search: SearchTab) -> None:
             progress = gr.HTML(progress_bar(0.0), elem_id="training-progress")
         with gr.Column(scale=2):
             loss_plot = gr.LinePlot(x="step", y="loss", title="Training loss", height=240)
-            recall_plot = gr.LinePlot(
+            # points, not lines: after the first epoch a line plot would show nothing
+            recall_plot = gr.ScatterPlot(
                 x="epoch", y="recall", color="metric", title="Validation recall (%)", height=240
             )
             with gr.Row():
