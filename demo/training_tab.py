@@ -100,7 +100,7 @@ def build_training_tab(services: DemoServices, search: SearchTab) -> None:
             progress = gr.HTML(progress_bar(0.0), elem_id="training-progress")
         with gr.Column(scale=2):
             loss_plot = gr.LinePlot(x="step", y="loss", title="Training loss", height=240)
-            # points, not lines: after the first epoch a line plot would show nothing
+            # points, not lines: after the first epoch a line would have nothing to join
             recall_plot = gr.ScatterPlot(
                 x="epoch", y="recall", color="metric", title="Validation recall (%)", height=240
             )
@@ -141,7 +141,9 @@ def build_training_tab(services: DemoServices, search: SearchTab) -> None:
             f"**{s.state}** — {s.message}",
             progress_bar(s.progress),
             losses,
-            recalls,
+            # None, never an empty frame: a plot first given an empty frame with a colour
+            # column draws no points once data comes (Gradio 6.31)
+            recalls if len(recalls) else None,
             gr.update(interactive=can_use),
         )
 

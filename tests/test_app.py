@@ -240,6 +240,8 @@ def test_browser_training_tab_trains_and_activates_a_model(app):
             "document.body.innerText.includes('finished after')",
             timeout=600_000,
         )
+        # the validation plot draws its points (its legend names them)
+        page.locator("svg text", has_text="t2m R@10").first.wait_for(timeout=30_000)
         use = page.get_by_role("button", name="Use this run's best model for search")
         use.click()
         page.wait_for_selector("text=Search now uses", timeout=300_000)
