@@ -64,9 +64,9 @@ def run_one(name: str, seed: int, out: Path, epochs: int | None) -> dict:
     from engine.search import SearchEngine
     from engine.training.run import train
 
-    overrides = [*METHODS[name], f"train.seed={seed}", f"train.out_dir={out}"]
-    if epochs:
-        overrides.append(f"train.epochs={epochs}")
+    # --epochs first, so that a method's own setting (the 3-epoch rows) wins over it
+    overrides = [f"train.epochs={epochs}"] if epochs else []
+    overrides += [*METHODS[name], f"train.seed={seed}", f"train.out_dir={out}"]
     config = apply_overrides(load_config(CONFIG), overrides)
     result = train(config, show_progress=False)
     encoder = MotionTextEncoder.load(result.best_path, "cpu")
@@ -135,7 +135,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default="runs/compare")
     parser.add_argument("--seeds", default="0,1")
-    parser.add_argument("--epochs", type=int, help="override the configured epochs")
+    parser.add_argument(
+        "--epochs", type=int, help="override the configured epochs (not of the 3-epoch rows)"
+    )
     parser.add_argument("--methods", help="';'-separated subset of the method names")
     args = parser.parse_args()
     out = Path(args.out)

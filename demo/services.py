@@ -83,9 +83,7 @@ class DemoServices:
             return
         finally:
             self.ready.set()
-        # text search is ready; motion→text needs the captions' embeddings: make them now
-        # rather than on the first motion query
-        engine.gallery.caption_embeddings  # noqa: B018
+        engine.prepare_captions()  # text search is answering already
 
     def start_in_background(self) -> threading.Thread:
         if self.can_render:

@@ -33,9 +33,9 @@ class Gallery:
     """Items (motions with captions and labels), row-aligned with `embeddings` (N, E).
 
     `caption_embeddings` (M, E) with `caption_owner` (M,) (row of the item each caption
-    belongs to) serve motion→text search. They are computed on first use by
-    `embed_captions` (a gallery's captions outnumber its motions several times, and text
-    search does not need them, so a fresh gallery answers text queries sooner).
+    belongs to) serve motion→text search. They are computed (and cached) on first use
+    (a gallery's captions outnumber its motions several times, and text search does not
+    need them, so a fresh gallery answers text queries sooner).
     """
 
     name: str
@@ -43,7 +43,7 @@ class Gallery:
     embeddings: np.ndarray
     caption_texts: list[str]
     caption_owner: np.ndarray
-    embed_captions: Callable[[], np.ndarray] = field(repr=False)
+    _embed_captions: Callable[[], np.ndarray] = field(repr=False)
     fingerprint: str = ""
     _rows: dict[str, int] = field(default_factory=dict, repr=False)
     _caption_embeddings: np.ndarray | None = field(default=None, repr=False)
@@ -56,7 +56,7 @@ class Gallery:
     def caption_embeddings(self) -> np.ndarray:
         with self._caption_lock:
             if self._caption_embeddings is None:
-                self._caption_embeddings = self.embed_captions()
+                self._caption_embeddings = self._embed_captions()
             return self._caption_embeddings
 
     def __len__(self) -> int:

@@ -11,7 +11,7 @@ import numpy as np
 from engine.encoder import MotionTextEncoder
 from engine.errors import EngineError
 from engine.gallery import Gallery
-from engine.index import ExactIndex, FaissIndex, make_index
+from engine.index import ExactIndex, make_index
 
 WINDOW_SECONDS = 2.0
 WINDOW_STRIDE_SECONDS = 0.5
@@ -70,7 +70,7 @@ class SearchEngine:
         self.encoder = encoder
         self.gallery = gallery
         self.index = make_index(gallery.embeddings, index_kind)
-        self._caption_index: ExactIndex | FaissIndex | None = None
+        self._caption_index: ExactIndex | None = None  # built by prepare_captions
         self.fps = encoder.skeleton.fps
 
     # ------------------------------------------------------------------ queries
@@ -105,6 +105,12 @@ class SearchEngine:
         scores, rows = self.index.search(vector[None], k, candidates)
         return [self._hit(int(r), float(s)) for s, r in zip(scores[0], rows[0], strict=True)]
 
+    def prepare_captions(self) -> None:
+        """Embed and index the gallery's captions now (motion→text needs them, text search
+        does not; otherwise the first motion→text query pays for it)."""
+        if self._caption_index is None:
+            self._caption_index = ExactIndex(self.gallery.caption_embeddings)
+
     def nearest_captions(
         self, vector: np.ndarray, k: int = 10, captions: list[str] | None = None
     ) -> list[CaptionHit]:
@@ -119,8 +125,7 @@ class SearchEngine:
             scores = self.encoder.encode_texts(captions) @ vector
             order = np.argsort(-scores)[:k]
             return [CaptionHit(captions[i], float(scores[i]), None) for i in order]
-        if self._caption_index is None:
-            self._caption_index = make_index(self.gallery.caption_embeddings, "exact")
+        self.prepare_captions()
         scores, rows = self._caption_index.search(vector[None], len(self._caption_index))
         hits, seen = [], set()
         for score, row in zip(scores[0], rows[0], strict=True):
