@@ -75,6 +75,8 @@ class DemoServices:
             self.status = f"{stage}: {done}/{total}"
 
         try:
+            encoder = self.encoder()
+            threading.Thread(target=encoder.load_language_model, daemon=True).start()
             engine = self.engine(EMBEDDED, report)
             self.status = "ready"
         except Exception as error:  # shown in the UI instead of killing the server

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine.data.loading import open_gallery_dataset
-from engine.defaults import resolve_checkpoint, resolve_data
+from engine.defaults import is_embedded, resolve_checkpoint, resolve_data, shipped_gallery_seed
 from engine.encoder import MotionTextEncoder
 from engine.gallery import Gallery, build_gallery
 from engine.search import SearchEngine
@@ -31,8 +31,14 @@ def open_gallery(
     )
     dataset, ids = open_gallery_dataset(folder, encoder.normalizer.dim, split or default_split)
     items = [dataset.items[i] for i in ids]
+    seed = shipped_gallery_seed(encoder.fingerprint) if is_embedded(data) else None
     return build_gallery(
-        dataset.name, str(folder.resolve()), items, encoder, report("encoding the gallery")
+        dataset.name,
+        str(folder.resolve()),
+        items,
+        encoder,
+        report("encoding the gallery"),
+        seed=seed,
     )
 
 

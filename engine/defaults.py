@@ -10,6 +10,7 @@ from engine.errors import EngineError
 from engine.paths import ASSETS_DIR
 
 SHIPPED_MODEL_DIR = ASSETS_DIR / "model"
+SHIPPED_GALLERY_DIR = ASSETS_DIR / "gallery"  # <model fingerprint>/: embeddings (a seed)
 EMBEDDED = "embedded"  # the name that selects the embedded gallery / corpus on the CLI
 GALLERY_SPLIT = "test"
 
@@ -37,10 +38,20 @@ def embedded_gallery_dir(
     return embedded_corpus(corpus_size, corpus_seed, progress, splits=(GALLERY_SPLIT,))
 
 
+def shipped_gallery_seed(model_fingerprint: str) -> Path | None:
+    """The shipped embeddings of the embedded gallery under a model, if there are any."""
+    folder = SHIPPED_GALLERY_DIR / model_fingerprint
+    return folder if (folder / "gallery.json").is_file() else None
+
+
+def is_embedded(path: str | Path | None) -> bool:
+    return not path or str(path) == EMBEDDED
+
+
 def resolve_data(
     path: str | Path | None, corpus_size: int, corpus_seed: int, progress: Progress | None = None
 ) -> tuple[Path, str | None]:
     """(folder, split): a user's folder (its own splits), or the embedded gallery."""
-    if path and str(path) != EMBEDDED:
+    if not is_embedded(path):
         return Path(path), None
     return embedded_gallery_dir(corpus_size, corpus_seed, progress), GALLERY_SPLIT

@@ -65,6 +65,12 @@ class MotionTextEncoder:
                 self._language_model = LanguageModel(self._max_tokens).to(self.device).eval()
             return self._language_model
 
+    def load_language_model(self) -> None:
+        """Load MiniLM now (the demo does it while the gallery is being prepared), so that
+        the first text query does not wait for it."""
+        if self.model.language_model is None:
+            _ = self.language_model
+
     @torch.inference_mode()
     def encode_texts(
         self, captions: Sequence[str], store: TextFeatureStore | None = None, batch_size: int = 256

@@ -5,6 +5,10 @@ the motion and caption embeddings (safetensors) and, per item, a content hash of
 features and captions (JSON). Refreshing re-encodes only items that are new or whose
 content changed and drops the ones that are gone, so a changed model (another folder)
 or a changed data set (other hashes) never serves stale embeddings. Writes are atomic.
+
+A `seed` is a read-only folder in the same format (the embeddings of the embedded
+gallery under the shipped model, in `assets/gallery/`): items and captions found there
+are not encoded again, so a fresh machine answers its first query sooner.
 """
 
 from __future__ import annotations
@@ -80,7 +84,11 @@ class Gallery:
 
 
 def item_hash(item: MotionItem) -> str:
-    digest = hashlib.sha1(np.ascontiguousarray(item.features, dtype=np.float32).tobytes())
+    """Content hash of an item. Features are rounded to 1e-4 first, so that the last-bit
+    differences of floating-point maths between machines (BLAS kernels, SIMD paths) do not
+    make a regenerated motion look new."""
+    rounded = np.round(np.asarray(item.features, dtype=np.float32), 4) + np.float32(0.0)
+    digest = hashlib.sha1(np.ascontiguousarray(rounded).tobytes())
     digest.update("\n".join(item.captions).encode())
     return digest.hexdigest()[:20]
 
@@ -99,13 +107,17 @@ def build_gallery(
     progress: Progress | None = None,
     root: Path | None = None,
     persist: bool = True,
+    seed: Path | None = None,
 ) -> Gallery:
-    """Embeddings for `items`, reusing the cache for every item whose content is unchanged.
+    """Embeddings for `items`, reusing the cache (and `seed`, a read-only cache of the
+    same model) for every item whose content is unchanged.
 
     `persist=False` keeps everything in memory (small, short-lived galleries).
     """
     folder = (root or cache_dir() / "galleries") / source_key(name, location) / encoder.fingerprint
     cached = _read_cache(folder) if persist else _Cache({}, {})
+    if seed is not None:
+        cached = _read_cache(seed).updated(cached)
     hashes = [item_hash(item) for item in items]
     motion = np.zeros((len(items), encoder.embed_dim), dtype=np.float32)
     todo = []
@@ -146,10 +158,20 @@ def build_gallery(
     )
 
 
+def save_embeddings(gallery: Gallery, folder: Path) -> None:
+    """Write a gallery's motion and caption embeddings as a cache folder (e.g. a seed)."""
+    vectors = dict(zip(gallery.caption_texts, gallery.caption_embeddings, strict=True))
+    _write_cache(folder, [item_hash(i) for i in gallery.items], gallery.embeddings, vectors)
+
+
 @dataclass
 class _Cache:
     motion: dict[str, np.ndarray]
     captions: dict[str, np.ndarray]
+
+    def updated(self, other: _Cache) -> _Cache:
+        """This cache with `other`'s entries added (and winning)."""
+        return _Cache({**self.motion, **other.motion}, {**self.captions, **other.captions})
 
 
 def _read_cache(folder: Path) -> _Cache:

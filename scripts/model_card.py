@@ -110,6 +110,7 @@ def card(checkpoint: Path, result: dict, train_log: dict | None) -> str:
             f"({train_log['steps']} steps, {train_log['samples_per_second']:.0f} samples/s).\n\n"
         )
     model = experiment["model"]
+    trained_on = encoder_config["info"].get("generator_fingerprint", generator_fingerprint())
     return f"""# Model card: the shipped text–motion retrieval model
 
 `assets/model/` — {size_mb:.1f} MB (weights in float16 safetensors, statistics, config and
@@ -126,7 +127,7 @@ metrics as JSON). Loaded by default by the demo, `python -m engine search` and
 - Loss: `{experiment["loss"]["kind"]}` (temperature {experiment["loss"]["temperature"]},
   negative-filtering threshold {experiment["loss"]["filter_threshold"]}).
 - Trained on the procedural corpus `{CORPUS_VERSION}` (generator source hash
-  `{generator_fingerprint()}`), {experiment["data"]["corpus_size"]} motions + mirrors,
+  `{trained_on}`), {experiment["data"]["corpus_size"]} motions + mirrors,
   seed {experiment["data"]["corpus_seed"]}: train split only; the checkpoint kept is the
   best on the validation split; nothing was chosen on the test split.
 

@@ -15,7 +15,7 @@ from engine.data.dataset import MotionItem
 from engine.data.loading import open_gallery_dataset
 from engine.encoder import MotionTextEncoder
 from engine.errors import EngineError
-from engine.gallery import build_gallery
+from engine.gallery import build_gallery, item_hash, save_embeddings
 from engine.search import SearchEngine
 from tests.conftest import REPO
 
@@ -32,11 +32,12 @@ def items(tiny_dataset, encoder) -> list[MotionItem]:
 
 
 class CountingEncoder:
-    """Wraps the encoder to count how many motions it encodes."""
+    """Wraps the encoder to count how many motions and captions it encodes."""
 
     def __init__(self, encoder):
         self._encoder = encoder
         self.motions = 0
+        self.texts = 0
 
     def __getattr__(self, name):
         return getattr(self._encoder, name)
@@ -44,6 +45,10 @@ class CountingEncoder:
     def encode_motions(self, sequences, **kwargs):
         self.motions += len(sequences)
         return self._encoder.encode_motions(sequences, **kwargs)
+
+    def encode_texts(self, captions, **kwargs):
+        self.texts += len(captions)
+        return self._encoder.encode_texts(captions, **kwargs)
 
 
 def test_gallery_cache_reencodes_only_what_changed(items, encoder, tmp_path):
@@ -62,6 +67,46 @@ def test_gallery_cache_reencodes_only_what_changed(items, encoder, tmp_path):
     # another data source gets its own cache
     build_gallery("other", "y", items[:3], counting, root=tmp_path)
     assert counting.motions == 68
+
+
+def test_a_seed_spares_encoding_what_it_holds(items, encoder, tmp_path):
+    first = build_gallery("tiny", "x", items, encoder, root=tmp_path / "a")
+    save_embeddings(first, tmp_path / "seed")
+    counting = CountingEncoder(encoder)
+    changed = [*items[1:], MotionItem("new", items[0].features[5:], ["a new one"], "new", "t")]
+    seeded = build_gallery(
+        "tiny", "x", changed, counting, root=tmp_path / "b", seed=tmp_path / "seed"
+    )
+    assert counting.motions == 1  # only the item the seed does not hold
+    assert np.array_equal(seeded.embeddings[:-1], first.embeddings[1:])
+    assert np.allclose(seeded.embeddings[-1], encoder.encode_motions([items[0].features[5:]])[0])
+    captions = seeded.caption_embeddings
+    assert counting.texts == 1
+    skipped = len(items[0].captions)
+    assert np.array_equal(captions[:-1], first.caption_embeddings[skipped:])
+
+
+def test_item_hash_ignores_rounding_noise_but_not_changes(items):
+    item = items[0]
+    noisy = MotionItem(item.id, item.features * (1 + 1e-12), item.captions, item.id, "t")
+    moved = MotionItem(item.id, item.features + 1e-3, item.captions, item.id, "t")
+    recaptioned = MotionItem(item.id, item.features, ["another caption"], item.id, "t")
+    assert item_hash(noisy) == item_hash(item)
+    assert item_hash(moved) != item_hash(item)
+    assert item_hash(recaptioned) != item_hash(item)
+
+
+def test_the_shipped_seed_covers_the_embedded_gallery():
+    """assets/gallery must match the shipped model and the corpus generator: after changing
+    either, run `python -m scripts.ship_gallery`. A fresh start then encodes nothing."""
+    from engine.catalog import open_gallery
+    from engine.defaults import resolve_checkpoint
+
+    counting = CountingEncoder(MotionTextEncoder.load(resolve_checkpoint(None), "cpu"))
+    gallery = open_gallery(counting)
+    assert len(gallery) >= 1000
+    assert counting.motions == 0, "assets/gallery is stale: run python -m scripts.ship_gallery"
+    assert len(gallery.caption_embeddings) >= len(gallery) and counting.texts == 0
 
 
 def test_gallery_cache_survives_a_corrupt_file(items, encoder, tmp_path):

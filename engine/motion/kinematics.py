@@ -12,7 +12,7 @@ import itertools
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from engine.motion.rotations import IDENTITY, qbetween, qinv, qmul, qrot
+from engine.motion.rotations import IDENTITY, cross, qbetween, qinv, qmul, qrot
 from engine.motion.skeleton import Skeleton
 
 UP = np.array([0.0, 1.0, 0.0])
@@ -22,7 +22,7 @@ FORWARD = np.array([0.0, 0.0, 1.0])
 def forward_from_across(across: np.ndarray) -> np.ndarray:
     """Horizontal unit forward vectors from right-to-left 'across' vectors (..., 3)."""
     across = across / np.linalg.norm(across, axis=-1, keepdims=True)
-    forward = np.cross(UP, across)
+    forward = cross(UP, across)
     return forward / np.linalg.norm(forward, axis=-1, keepdims=True)
 
 
@@ -46,7 +46,7 @@ def _ik_forward(joints: np.ndarray, skeleton: Skeleton, smooth: bool) -> np.ndar
     r_hip, l_hip, r_shoulder, l_shoulder = skeleton.face_joints
     across = (joints[:, l_hip] - joints[:, r_hip]) + (joints[:, r_shoulder] - joints[:, l_shoulder])
     across = across / np.linalg.norm(across, axis=-1, keepdims=True)
-    forward = np.cross(UP, across)
+    forward = cross(UP, across)
     if smooth:
         forward = gaussian_filter1d(forward, 20, axis=0, mode="nearest")
     return forward / np.linalg.norm(forward, axis=-1, keepdims=True)
