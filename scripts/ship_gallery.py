@@ -14,6 +14,7 @@ import sys
 from engine.catalog import open_search_engine
 from engine.defaults import SHIPPED_GALLERY_DIR
 from engine.gallery import save_embeddings
+from scripts import checked_size_mb
 
 MAX_MB = 10
 
@@ -29,9 +30,7 @@ def main() -> None:
         if old != target:
             shutil.rmtree(old)
     save_embeddings(engine.gallery, target)
-    size = sum(p.stat().st_size for p in target.iterdir()) / 2**20
-    if size > MAX_MB:
-        raise SystemExit(f"{target}: {size:.1f} MB, over the {MAX_MB} MB budget for it")
+    size = checked_size_mb(target, MAX_MB)
     print(f"{target}: {len(engine.gallery)} motions, {size:.1f} MB")
 
 

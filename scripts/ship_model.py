@@ -14,6 +14,7 @@ from pathlib import Path
 from engine.data.corpus import CORPUS_VERSION
 from engine.data.embedded import generator_fingerprint
 from engine.training.checkpoint import load_checkpoint, save_checkpoint
+from scripts import checked_size_mb
 
 MAX_MB = 20
 
@@ -45,10 +46,7 @@ def main() -> None:
         info,
         half=True,
     )
-    size = sum(p.stat().st_size for p in target.iterdir()) / 2**20
-    if size > MAX_MB:
-        raise SystemExit(f"{target}: {size:.1f} MB, over the {MAX_MB} MB budget for assets/")
-    print(f"{target}: {size:.1f} MB")
+    print(f"{target}: {checked_size_mb(target, MAX_MB):.1f} MB")
 
 
 if __name__ == "__main__":

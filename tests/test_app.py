@@ -164,6 +164,21 @@ def test_bad_input_gets_a_clear_error(client, tmp_path):
     assert "/tmp" not in str(raised.value)  # the page names the file, not a server path
 
 
+def test_ready_for_spaces():
+    """README front matter for Hugging Face Spaces pins the gradio the app is tested with,
+    and the shipped assets (model, gallery seed, evaluation queries) stay within 30 MB."""
+    import gradio
+
+    front = REPO.joinpath("README.md").read_text().split("---")[1]
+    fields = dict(line.split(": ", 1) for line in front.strip().splitlines())
+    assert fields["sdk"] == "gradio" and fields["app_file"] == "app.py"
+    assert fields["sdk_version"] == gradio.__version__
+    pinned = re.search(r"^gradio==([\d.]+)", REPO.joinpath("requirements.txt").read_text(), re.M)
+    assert pinned and gradio.__version__.startswith(pinned.group(1).rstrip("."))
+    size = sum(p.stat().st_size for p in (REPO / "assets").rglob("*") if p.is_file())
+    assert size <= 30 * 2**20, f"assets/ holds {size / 2**20:.1f} MB, over 30 MB"
+
+
 def test_help_lists_the_options():
     done = subprocess.run(
         [sys.executable, "app.py", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60
