@@ -23,6 +23,7 @@ class DemoConfig:
     max_results: int = 16
     default_results: int = 8
     render_workers: int = 2
+    render_cache_mb: float = 2048  # rendered videos, thumbnails and GLBs kept on disk
 
 
 def parse_args(argv: Sequence[str] | None = None) -> DemoConfig:
@@ -51,7 +52,16 @@ def parse_args(argv: Sequence[str] | None = None) -> DemoConfig:
         action="store_true",
         help="let users of the page index folders on this machine by path (local use only)",
     )
+    parser.add_argument(
+        "--render-cache-mb",
+        type=float,
+        default=DemoConfig.render_cache_mb,
+        help="disk space for rendered videos and thumbnails; the least recently used are "
+        "deleted beyond it (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
+    if args.render_cache_mb <= 0:
+        parser.error("--render-cache-mb must be positive")
     return DemoConfig(
         host=args.host,
         port=args.port,
@@ -60,4 +70,5 @@ def parse_args(argv: Sequence[str] | None = None) -> DemoConfig:
         checkpoint=args.checkpoint,
         device=args.device,
         allow_data_folders=args.allow_data_folders,
+        render_cache_mb=args.render_cache_mb,
     )

@@ -51,7 +51,7 @@ class Source:
 class DemoServices:
     def __init__(self, config: DemoConfig) -> None:
         self.config = config
-        self.render = RenderCache()
+        self.render = RenderCache(max_mb=config.render_cache_mb)
         self.training = TrainingManager()
         self.can_render = rendering_available()
         self.render_problem = None if self.can_render else unavailable_reason()

@@ -184,9 +184,17 @@ def test_help_lists_the_options():
         [sys.executable, "app.py", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0
-    for option in ("--host", "--port", "--gallery", "--checkpoint", "--share"):
+    for option in ("--host", "--port", "--gallery", "--checkpoint", "--share", "--render-cache-mb"):
         assert option in done.stdout
     assert "off by default" in done.stdout
+    refused = subprocess.run(
+        [sys.executable, "app.py", "--render-cache-mb", "0"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 2 and "--render-cache-mb must be positive" in refused.stderr
 
 
 @pytest.mark.browser

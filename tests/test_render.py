@@ -10,6 +10,7 @@ import itertools
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import imageio.v2 as imageio
@@ -382,6 +383,29 @@ def test_the_cache_renders_once_and_keys_on_joints_and_settings(gl, clip, tmp_pa
         cache.path(clip, "gif")
 
 
+def test_a_bounded_cache_deletes_the_least_recently_used_files(clip, tmp_path):
+    motions = [clip + [0.1 * i, 0.0, 0.0] for i in range(4)]  # GLBs: no OpenGL needed
+    probe = RenderCache(tmp_path / "probe")
+    sizes = [probe.glb(m).stat().st_size for m in motions]  # about equal
+    cache = RenderCache(tmp_path / "cache", max_mb=sum(sizes[:3]) / 2**20)
+    a, b, c = (cache.glb(m) for m in motions[:3])  # at the bound: nothing deleted
+    for age, path in zip((300, 200, 100), (a, b, c), strict=True):
+        os.utime(path, (time.time() - age, time.time() - age))
+    assert cache.glb(motions[0]) == a  # a hit: a is now the most recently used
+    d = cache.glb(motions[3])  # over the bound: down to 80% of it, oldest first
+    assert a.exists() and d.exists() and not b.exists() and not c.exists()
+    assert cache.glb(motions[1]) == b and b.exists()  # rendered again on demand
+
+
+def test_a_bound_never_deletes_what_was_just_rendered(clip, tmp_path):
+    cache = RenderCache(tmp_path, max_mb=1e-6)
+    paths = [cache.glb(clip), cache.glb(clip + 0.5)]
+    assert paths[1].exists() and not paths[0].exists()
+    results = dict(cache.render_many([clip, clip + 0.5], "glb"))
+    assert all(path.exists() for path in results.values())
+    assert cache.prune() == 2 and not list(tmp_path.iterdir())
+
+
 def test_the_default_cache_lives_under_the_engine_cache_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("MOTION_RETRIEVAL_CACHE", str(tmp_path))
     assert RenderCache().root == tmp_path / "renders"
@@ -408,11 +432,11 @@ def test_render_many_yields_each_result_as_it_is_ready(gl, clip, tmp_path):
     paths = dict(results)
     assert paths[1] == paths[3] and len(set(paths.values())) == 3
     assert all(p.exists() for p in paths.values())
-    stamps = {p: p.stat().st_mtime_ns for p in paths.values()}
+    inodes = {p: p.stat().st_ino for p in paths.values()}  # a new render is a new file
 
     again = dict(cache.render_many(motions, settings=SMALL, workers=2))
     assert again == paths
-    assert {p: p.stat().st_mtime_ns for p in again.values()} == stamps
+    assert {p: p.stat().st_ino for p in again.values()} == inodes
 
 
 def test_render_many_checks_every_motion_before_rendering(tmp_path):

@@ -5,12 +5,18 @@ kind of output, so a change to any of them gives a new file and an unchanged req
 finds the old one. Files appear atomically: a reader never sees a half-written one.
 `render_many` renders several motions at once in worker processes, each with its own
 OpenGL context, and hands back each path as soon as it is ready.
+
+With `max_mb` the cache is bounded: after new files are written, the least recently used
+ones (a hit refreshes a file's time) are deleted until it holds at most 80% of the bound
+(never the files of the request at hand), so a long-running server does not fill its
+disk with videos.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+import os
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +33,7 @@ from engine.render.workers import worker_pool
 
 # Bump when a change to the drawing code changes what a file looks like.
 RENDER_VERSION = 1
+PRUNED_SHARE = 0.8  # a full cache is pruned down to this share of its bound
 
 Writer = Callable[[np.ndarray, Path, RenderSettings, Skeleton], Path]
 KINDS: dict[str, tuple[str, Writer]] = {
@@ -37,10 +44,12 @@ KINDS: dict[str, tuple[str, Writer]] = {
 
 
 class RenderCache:
-    """Rendered files under `root` (default: `cache_dir()/renders`), one per request."""
+    """Rendered files under `root` (default: `cache_dir()/renders`), one per request, at
+    most `max_mb` megabytes of them when given."""
 
-    def __init__(self, root: str | Path | None = None) -> None:
+    def __init__(self, root: str | Path | None = None, max_mb: float | None = None) -> None:
         self.root = Path(root) if root is not None else cache_dir() / "renders"
+        self.max_bytes = None if max_mb is None else int(max_mb * 2**20)
 
     def path(
         self,
@@ -64,7 +73,11 @@ class RenderCache:
         settings = settings or RenderSettings()
         joints, skeleton = prepare_joints(joints, skeleton)
         path = self._path(kind, joints, settings, skeleton)
-        return path if path.exists() else write(kind, joints, path, settings, skeleton)
+        if _touch(path):
+            return path
+        write(kind, joints, path, settings, skeleton)
+        self.prune(keep={path})
+        return path
 
     def video(self, joints: np.ndarray, settings: RenderSettings | None = None) -> Path:
         return self.get(joints, "video", settings)
@@ -95,7 +108,7 @@ class RenderCache:
         for index, motion in enumerate(motions):
             joints, skeleton = prepare_joints(getattr(motion, "joints", motion))
             path = self._path(kind, joints, settings, skeleton)
-            if path.exists():
+            if _touch(path):
                 ready.append((index, path))
             else:
                 pending.setdefault(path, []).append(index)
@@ -104,6 +117,32 @@ class RenderCache:
         for path in _render_all(kind, inputs, settings, workers):
             for index in pending[path]:
                 yield index, path
+        if inputs:
+            self.prune(keep={path for _, path in ready} | set(inputs))
+
+    def prune(self, keep: Collection[Path] = ()) -> int:
+        """Delete least recently used files beyond the bound (none of `keep`); returns how
+        many were deleted."""
+        if self.max_bytes is None or not self.root.is_dir():
+            return 0
+        files = []
+        for entry in os.scandir(self.root):
+            if entry.is_file() and not entry.name.startswith("."):  # "." : being written
+                stat = entry.stat()
+                files.append((stat.st_mtime, stat.st_size, Path(entry.path)))
+        total = sum(size for _, size, _ in files)
+        if total <= self.max_bytes:
+            return 0
+        removed = 0
+        for _, size, path in sorted(files):
+            if total <= self.max_bytes * PRUNED_SHARE:
+                break
+            if path in keep:
+                continue
+            path.unlink(missing_ok=True)
+            total -= size
+            removed += 1
+        return removed
 
     def _path(
         self, kind: str, joints: np.ndarray, settings: RenderSettings, skeleton: Skeleton
@@ -116,6 +155,17 @@ class RenderCache:
         digest.update(joints.tobytes())
         digest.update(settings.key().encode())
         return self.root / f"{digest.hexdigest()[:32]}.{KINDS[kind][0]}"
+
+
+def _touch(path: Path) -> bool:
+    """Whether the file exists; if so its time is refreshed (it was just used)."""
+    try:
+        os.utime(path)
+    except FileNotFoundError:
+        return False
+    except OSError:  # a read-only cache is still a cache
+        return path.exists()
+    return True
 
 
 def write(
