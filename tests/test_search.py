@@ -98,15 +98,19 @@ def test_item_hash_ignores_rounding_noise_but_not_changes(items):
 
 def test_the_shipped_seed_covers_the_embedded_gallery():
     """assets/gallery must match the shipped model and the corpus generator: after changing
-    either, run `python -m scripts.ship_gallery`. A fresh start then encodes nothing."""
+    either, run `python -m scripts.ship_gallery` (a stale seed misses nearly every item). A
+    fresh start then encodes (next to) nothing: 1% is allowed for another machine's
+    floating-point maths moving a feature across a rounding boundary of the item hash."""
     from engine.catalog import open_gallery
     from engine.defaults import resolve_checkpoint
 
     counting = CountingEncoder(MotionTextEncoder.load(resolve_checkpoint(None), "cpu"))
     gallery = open_gallery(counting)
     assert len(gallery) >= 1000
-    assert counting.motions == 0, "assets/gallery is stale: run python -m scripts.ship_gallery"
-    assert len(gallery.caption_embeddings) >= len(gallery) and counting.texts == 0
+    stale = "assets/gallery is stale: run python -m scripts.ship_gallery"
+    assert counting.motions <= len(gallery) // 100, stale
+    assert len(gallery.caption_embeddings) >= len(gallery)
+    assert counting.texts <= len(gallery.caption_texts) // 100, stale
 
 
 def test_gallery_cache_survives_a_corrupt_file(items, encoder, tmp_path):
