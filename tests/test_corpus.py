@@ -394,6 +394,28 @@ def test_an_interrupted_generation_leaves_nothing_behind(tmp_path, monkeypatch):
 # ------------------------------------------------------------------ command line
 
 
+def test_a_new_generator_version_replaces_the_cached_corpus_of_the_old_one(monkeypatch, tmp_path):
+    from engine.data.embedded import corpus_folder, embedded_corpus
+
+    monkeypatch.setenv("MOTION_RETRIEVAL_CACHE", str(tmp_path))
+    current = corpus_folder(40, 3, ("test",))
+    version, fingerprint = current.name[: -len("-n40-s3-test")].rsplit("-", 1)
+    old = current.with_name(f"{version}-{'0' * len(fingerprint)}-n40-s3-test")
+    kept = [  # another size, another split set, not a corpus, another corpus version
+        current.with_name(f"{version}-{'0' * len(fingerprint)}-n41-s3-test"),
+        current.with_name(f"{version}-{'0' * len(fingerprint)}-n40-s3"),
+        current.with_name(f"{version}-{'1' * len(fingerprint)}-n40-s3-test"),
+        current.with_name(f"other-1.0-{'0' * len(fingerprint)}-n40-s3-test"),
+    ]
+    for folder in [old, *kept]:
+        folder.mkdir(parents=True)
+        if folder != kept[2]:
+            (folder / "corpus.json").write_text("{}")
+    assert embedded_corpus(40, 3, splits=("test",)) == current
+    assert (current / "corpus.json").is_file() and not old.exists()
+    assert all(folder.exists() for folder in kept)
+
+
 def test_cli_writes_a_corpus_and_rejects_bad_arguments(tmp_path, capsys):
     out = tmp_path / "c"
     assert (

@@ -2,14 +2,16 @@
 
 A cached corpus is identified by the generator's version and a hash of its source code
 (and of the motion-representation code it calls), its size, seed and the splits
-generated, so an edited generator or another size never reuses an old folder.
-Generation writes the folder atomically: an interrupted first start leaves nothing
-half-made behind.
+generated, so an edited generator or another size never reuses an old folder; once the
+new one is written, the same corpus's folders from other versions of the generator are
+deleted (each is up to GBs and would never be read again). Generation writes the folder
+atomically: an interrupted first start leaves nothing half-made behind.
 """
 
 from __future__ import annotations
 
 import hashlib
+import shutil
 from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
@@ -44,4 +46,16 @@ def embedded_corpus(
     folder = corpus_folder(size, seed, splits)
     if not (folder / "corpus.json").is_file():
         write_corpus(folder, size, seed, splits=splits, progress=progress or False)
+        _remove_other_generations(folder)
     return folder
+
+
+def _remove_other_generations(folder: Path) -> None:
+    """Delete the folders of the same corpus (size, seed, splits) made by other versions
+    of the generator: the names that differ from `folder`'s in the fingerprint only."""
+    fingerprint = generator_fingerprint()
+    head = f"{CORPUS_VERSION}-{fingerprint}"
+    tail = folder.name[len(head) :]
+    for other in folder.parent.glob(f"{CORPUS_VERSION}-{'?' * len(fingerprint)}{tail}"):
+        if other != folder and (other / "corpus.json").is_file():
+            shutil.rmtree(other, ignore_errors=True)
