@@ -68,8 +68,7 @@ class MotionTextEncoder:
     def load_language_model(self) -> None:
         """Load MiniLM now (the demo does it while the gallery is being prepared), so that
         the first text query does not wait for it."""
-        if self.model.language_model is None:
-            _ = self.language_model
+        _ = self.language_model  # the property loads it once (a model's own: already there)
 
     @torch.inference_mode()
     def encode_texts(

@@ -71,9 +71,9 @@ def run(args: argparse.Namespace) -> int:
 def _data_folder(data: str, encoder):
     """The folder to evaluate on; `embedded` is the corpus the checkpoint was trained on."""
     from engine.commands import stderr_progress
-    from engine.defaults import EMBEDDED
+    from engine.defaults import is_embedded
 
-    if data != EMBEDDED:
+    if not is_embedded(data):
         return data
     from engine.data.embedded import embedded_corpus
 
