@@ -126,24 +126,61 @@ class LossOutput:
     parts: dict[str, float]
 
 
+# Bounds of a learnable temperature. Below: CLIP caps its logit scale at 100, i.e. a
+# temperature of 0.01, beyond which cosine logits overflow the softmax's useful range.
+# Above: 1, where the logits are the cosines themselves; a larger temperature only
+# flattens the softmax, which lowers no loss through learning and shrinks every
+# distribution-matching term.
+TEMPERATURE_MIN = 0.01
+TEMPERATURE_MAX = 1.0
+
+
 class RetrievalLoss(nn.Module):
-    """The configured contrastive objective (with its learnable temperatures, if any)."""
+    """The configured contrastive objective (with its learnable temperature, if any).
+
+    Only the cross-modal temperature (text × motion) can be learnable: CCCL's uni-modal
+    and teacher distributions are the *targets* of its KL terms, and a learnable target
+    temperature lets training flatten both sides of each KL and shrink the consistency
+    terms without changing a single embedding. They stay at the configured temperature.
+    """
 
     def __init__(self, config: LossConfig) -> None:
         super().__init__()
         self.config = config
-        scale = math.log(1.0 / config.temperature)
-        names = ("cross", "text", "motion", "teacher") if config.kind == "cccl" else ("cross",)
         self.log_scales = nn.ParameterDict(
-            {n: nn.Parameter(torch.tensor(scale), requires_grad=self._learnable) for n in names}
+            {
+                "cross": nn.Parameter(
+                    torch.tensor(math.log(1.0 / config.temperature)), requires_grad=self._learnable
+                )
+            }
         )
 
     @property
     def _learnable(self) -> bool:
         return self.config.learnable_temperature or self.config.kind == "cccl"
 
-    def scale(self, name: str) -> torch.Tensor:
-        return self.log_scales[name].clamp(max=math.log(100.0)).exp()
+    def scale(self, name: str = "cross") -> torch.Tensor:
+        """1 / temperature: the learned cross-modal one (bounded), or the configured one."""
+        if name != "cross":
+            return torch.tensor(1.0 / self.config.temperature)
+        return (
+            self.log_scales["cross"]
+            .clamp(min=math.log(1.0 / TEMPERATURE_MAX), max=math.log(1.0 / TEMPERATURE_MIN))
+            .exp()
+        )
+
+    def bound_temperatures(self) -> None:
+        """Project the learnable temperature back into its bounds (after an optimiser
+        step), so that it never sits beyond a bound where its gradient is zero."""
+        with torch.no_grad():
+            self.log_scales["cross"].clamp_(
+                min=math.log(1.0 / TEMPERATURE_MAX), max=math.log(1.0 / TEMPERATURE_MIN)
+            )
+
+    def temperatures(self) -> dict[str, float]:
+        """The temperatures in use, for checkpoints and model cards."""
+        names = ("cross", "text", "motion", "teacher") if self.config.kind == "cccl" else ("cross",)
+        return {name: float(1.0 / self.scale(name).item()) for name in names}
 
     def forward(
         self,

@@ -234,7 +234,17 @@ class Trainer:
         model = RetrievalModel(cfg.model, self.dataset.skeleton).to(device)
         objective = TrainingObjective(model, RetrievalLoss(cfg.loss)).to(device)
         params = [p for p in objective.parameters() if p.requires_grad]
-        optimizer = torch.optim.AdamW(params, lr=cfg.train.lr, weight_decay=cfg.train.weight_decay)
+        temperatures = [p for p in objective.loss.parameters() if p.requires_grad]
+        weights = [p for p in params if all(p is not t for t in temperatures)]
+        # weight decay would pull log(1 / temperature) towards 0, i.e. every temperature
+        # towards 1, flattening the softmax for no reason the data gave
+        optimizer = torch.optim.AdamW(
+            [
+                {"params": weights, "weight_decay": cfg.train.weight_decay},
+                {"params": temperatures, "weight_decay": 0.0},
+            ],
+            lr=cfg.train.lr,
+        )
         total_steps = steps_per_epoch(len(train_items), cfg.train.batch_size, self.world)
         total_steps *= cfg.train.epochs
         scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -287,6 +297,7 @@ class Trainer:
         if self.config.train.grad_clip > 0:
             nn.utils.clip_grad_norm_(run.params, self.config.train.grad_clip)
         run.optimizer.step()
+        run.objective.loss.bound_temperatures()
         run.scheduler.step()
         run.step += 1
         return out
@@ -303,7 +314,11 @@ class Trainer:
             if improved:
                 run.best_score, run.best_metrics = score, metrics
             train = self.dataset.split(self.config.data.train_split)
-            info = {"dataset": self.dataset.name, "train_items": len(train)}
+            info = {
+                "dataset": self.dataset.name,
+                "train_items": len(train),
+                "temperatures": run.objective.loss.temperatures(),
+            }
             last = self._save(run, self.out_dir / "last", metrics, info, run.training_state(done))
             self.emit(TrainEvent("checkpoint", done, run.step, run.total_steps, path=str(last)))
             if improved:
@@ -356,7 +371,9 @@ class Trainer:
             return
         run.objective.model.load_state_dict(load_checkpoint(last).model.state_dict())
         for key, value in state["loss_state"].items():
-            run.objective.loss.log_scales[key.removeprefix("log_scales.")].data.copy_(value)
+            name = key.removeprefix("log_scales.")
+            if name in run.objective.loss.log_scales:  # runs before 2026-12 had four
+                run.objective.loss.log_scales[name].data.copy_(value)
         run.optimizer.load_state_dict(state["optimizer"])
         run.scheduler.load_state_dict(state["scheduler"])
         run.rng.bit_generator.state = state["numpy_rng"]
