@@ -77,11 +77,17 @@ class FaissIndex:
     def search(
         self, queries: np.ndarray, k: int, candidates: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
+        """As ExactIndex.search, but a query's row may end in places HNSW did not fill:
+        row -1 with score -inf."""
         if candidates is not None:
             return self.exact.search(queries, k, candidates)
         scores, rows = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
-        keep = rows[0] >= 0
-        return scores[:, keep], rows[:, keep].astype(np.int64)
+        # HNSW may find fewer than k neighbours for a query and pads its row with -1.
+        # The padding is per query: each query's missing places get row -1 and score
+        # -inf (callers skip them), whatever the other queries found.
+        missing = rows < 0
+        scores = np.where(missing, -np.inf, scores).astype(np.float32)
+        return scores, np.where(missing, -1, rows).astype(np.int64)
 
 
 def make_index(vectors: np.ndarray, kind: str = "exact") -> ExactIndex | FaissIndex:

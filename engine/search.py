@@ -103,7 +103,11 @@ class SearchEngine:
             raise EngineError(f"k must be at least 1, got {k}")
         candidates = self._candidates(actions, datasets, exclude)
         scores, rows = self.index.search(vector[None], k, candidates)
-        return [self._hit(int(r), float(s)) for s, r in zip(scores[0], rows[0], strict=True)]
+        return [
+            self._hit(int(r), float(s))
+            for s, r in zip(scores[0], rows[0], strict=True)
+            if r >= 0  # a place an approximate index did not fill
+        ]
 
     def prepare_captions(self) -> None:
         """Embed and index the gallery's captions now (motion→text needs them, text search

@@ -270,3 +270,28 @@ def test_exact_index_float16_and_faiss_agree_with_float32():
     assert set(rows[0]) <= set(candidates)
     with pytest.raises(EngineError, match="unknown index kind"):
         make_index(vectors, "annoy")
+
+
+def test_faiss_masks_missing_neighbours_per_query():
+    """HNSW pads a query's row with -1 where it found fewer than k: each query keeps its
+    own found rows, whatever the first query found."""
+    pytest.importorskip("faiss", reason="faiss-cpu is the optional approximate index")
+    from engine.index import make_index
+
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((50, 8)).astype(np.float32)
+    approximate = make_index(vectors / np.linalg.norm(vectors, axis=1, keepdims=True), "faiss")
+
+    class PaddedHnsw:  # what faiss returns when a graph search comes back short
+        ntotal = 50
+
+        def search(self, queries, k):
+            scores = np.array([[0.9, 0.8, 0.7], [0.9, 0.1, 0.1], [0.5, 0.4, 0.3]], np.float32)
+            rows = np.array([[3, 1, -1], [7, -1, -1], [4, 5, 6]])
+            return scores, rows
+
+    approximate.index = PaddedHnsw()
+    scores, rows = approximate.search(np.zeros((3, 8), np.float32), 3)
+    assert rows.tolist() == [[3, 1, -1], [7, -1, -1], [4, 5, 6]]
+    assert np.isneginf(scores[0, 2]) and np.isneginf(scores[1, 1:]).all()
+    assert scores[2].tolist() == pytest.approx([0.5, 0.4, 0.3])
