@@ -1,15 +1,16 @@
 """The comparison table: every loss and both motion encoders, same data, same budget,
 same seeds, measured in one run.
 
-    python -m benchmarks.compare_methods [--out runs/compare] [--seeds 0,1] [--epochs 10]
+    python -m benchmarks.compare_methods [--out runs/compare] [--seeds 0,1,2] [--epochs N]
+    python -m benchmarks.compare_methods --out runs/compare --remeasure
 
 Each method trains from `configs/compare.yaml` with one change, once per seed; the
 checkpoint kept is the best on the validation split. It is then measured on the test
-split under TMR's four protocols, on the held-out-phrasing and held-out-combination test
-subsets (protocol "all" within each), and with the human-written labelled queries of
-assets/eval/human_queries.tsv over the test gallery. Results go to <out>/results.json
-(runs already there are not repeated, so an interrupted comparison resumes) and a
-markdown table to stdout (docs/comparison.md holds it).
+split under TMR's four protocols, with the held-out-phrasing and held-out-combination
+items as queries against the whole test gallery (protocol "all"), and with the
+human-written labelled queries of assets/eval/human_queries.tsv over the same gallery.
+Results go to <out>/results.json (runs already there are not repeated, so an
+interrupted comparison resumes) and a markdown table to stdout (docs/comparison.md holds it).
 """
 
 from __future__ import annotations
@@ -54,6 +55,27 @@ CONFIG = REPO_ROOT / "configs" / "compare.yaml"
 
 
 def run_one(name: str, seed: int, out: Path, epochs: int | None) -> dict:
+    from engine.training.run import train
+
+    # --epochs first, so that a method's own setting (the 3-epoch rows) wins over it
+    overrides = [f"train.epochs={epochs}"] if epochs else []
+    overrides += [*METHODS[name], f"train.seed={seed}", f"train.out_dir={out}"]
+    config = apply_overrides(load_config(CONFIG), overrides)
+    result = train(config, show_progress=False)
+    record = {
+        "method": name,
+        "seed": seed,
+        "checkpoint": str(result.best_path),
+        "train_seconds": result.seconds,
+        "samples_per_second": result.samples_per_second,
+        "validation_score": result.best_metrics["score"],
+    }
+    return {**record, **measure(result.best_path)}
+
+
+def measure(checkpoint: Path) -> dict:
+    """Test-split protocols, held-out subsets as queries in the test gallery, labelled
+    human-written queries: everything on the same test gallery."""
     from engine.data.corpus import HELDOUT_COMBO_SPLIT, HELDOUT_PHRASING_SPLIT
     from engine.data.embedded import embedded_corpus
     from engine.data.humanml3d import load_humanml3d
@@ -62,37 +84,29 @@ def run_one(name: str, seed: int, out: Path, epochs: int | None) -> dict:
     from engine.evaluation.runner import evaluate_items
     from engine.gallery import build_gallery
     from engine.search import SearchEngine
-    from engine.training.run import train
+    from engine.training.checkpoint import load_checkpoint
 
-    # --epochs first, so that a method's own setting (the 3-epoch rows) wins over it
-    overrides = [f"train.epochs={epochs}"] if epochs else []
-    overrides += [*METHODS[name], f"train.seed={seed}", f"train.out_dir={out}"]
-    config = apply_overrides(load_config(CONFIG), overrides)
-    result = train(config, show_progress=False)
-    encoder = MotionTextEncoder.load(result.best_path, "cpu")
-    folder = embedded_corpus(config.data.corpus_size, config.data.corpus_seed)
+    encoder = MotionTextEncoder.load(checkpoint, "cpu")
+    data = encoder.checkpoint.config.data
+    folder = embedded_corpus(data.corpus_size, data.corpus_seed)
     splits = ("test", HELDOUT_PHRASING_SPLIT, HELDOUT_COMBO_SPLIT)
     dataset = load_humanml3d(folder, splits)
     test = dataset.split("test")
-    record = {
-        "method": name,
-        "seed": seed,
-        "train_seconds": result.seconds,
-        "samples_per_second": result.samples_per_second,
-        "validation_score": result.best_metrics["score"],
-        "test": evaluate_items(encoder, test),
-        "heldout_phrasing": evaluate_items(encoder, dataset.split(HELDOUT_PHRASING_SPLIT), ["all"])[
-            "all"
-        ],
-        "heldout_combo": evaluate_items(encoder, dataset.split(HELDOUT_COMBO_SPLIT), ["all"])[
-            "all"
-        ],
+    subsets = {
+        "heldout_phrasing": [item.id for item in dataset.split(HELDOUT_PHRASING_SPLIT)],
+        "heldout_combo": [item.id for item in dataset.split(HELDOUT_COMBO_SPLIT)],
     }
+    measured = evaluate_items(encoder, test, query_subsets=subsets)
     gallery = build_gallery("compare-test", f"{folder}#test", test, encoder, persist=False)
-    record["human_queries"] = evaluate_label_queries(
-        SearchEngine(encoder, gallery), load_label_queries(HUMAN_QUERIES)
-    )
-    return record
+    return {
+        "temperatures": load_checkpoint(checkpoint).info.get("temperatures"),
+        "test_items": len(test),
+        "test": {k: v for k, v in measured.items() if k not in subsets},
+        **{name: measured[name] for name in subsets},
+        "human_queries": evaluate_label_queries(
+            SearchEngine(encoder, gallery), load_label_queries(HUMAN_QUERIES)
+        ),
+    }
 
 
 def _lookup(record: dict, path: str):
@@ -109,9 +123,10 @@ def mean_std(values: list[float]) -> str:
 
 def table(records: list[dict]) -> str:
     lines = [
-        "| method | val score | all: t2m R@1 | R@5 | R@10 | m2t R@1 | R@10 | batches32 t2m R@1 "
-        "| held-out phrasing t2m R@10 | held-out combos t2m R@10 | human queries hit@5 | hit@10 |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| method | seeds | val score | all: t2m R@1 | R@5 | R@10 | m2t R@1 | R@10 "
+        "| batches32 t2m R@1 | held-out phrasing t2m R@1 | R@10 | held-out combos t2m R@1 "
+        "| R@10 | human queries hit@1 | hit@5 | multi-action hit@5 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name in METHODS:
         rs = [r for r in records if r["method"] == name]
@@ -122,11 +137,13 @@ def table(records: list[dict]) -> str:
             return mean_std([_lookup(r, path) for r in rs])
 
         lines.append(
-            f"| {name} | {col('validation_score')} | {col('test/all/t2m/R@1')} | "
+            f"| {name} | {len(rs)} | {col('validation_score')} | {col('test/all/t2m/R@1')} | "
             f"{col('test/all/t2m/R@5')} | {col('test/all/t2m/R@10')} | {col('test/all/m2t/R@1')} | "
             f"{col('test/all/m2t/R@10')} | {col('test/batches32/t2m/R@1')} | "
-            f"{col('heldout_phrasing/t2m/R@10')} | {col('heldout_combo/t2m/R@10')} | "
-            f"{col('human_queries/all/hit@5')} | {col('human_queries/all/hit@10')} |"
+            f"{col('heldout_phrasing/t2m/R@1')} | {col('heldout_phrasing/t2m/R@10')} | "
+            f"{col('heldout_combo/t2m/R@1')} | {col('heldout_combo/t2m/R@10')} | "
+            f"{col('human_queries/all/hit@1')} | {col('human_queries/all/hit@5')} | "
+            f"{col('human_queries/multi_action/hit@5')} |"
         )
     return "\n".join(lines)
 
@@ -134,16 +151,29 @@ def table(records: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default="runs/compare")
-    parser.add_argument("--seeds", default="0,1")
+    parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument(
         "--epochs", type=int, help="override the configured epochs (not of the 3-epoch rows)"
     )
     parser.add_argument("--methods", help="';'-separated subset of the method names")
+    parser.add_argument(
+        "--remeasure",
+        action="store_true",
+        help="train nothing: measure the kept checkpoints of <out>/results.json again "
+        "(after a change to the evaluation or the query files)",
+    )
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results_path = out / "results.json"
     records = json.loads(results_path.read_text()) if results_path.is_file() else []
+    if args.remeasure:
+        for record in records:
+            record.update(measure(Path(record["checkpoint"])))
+            print(f"{record['method']} seed {record['seed']}: measured again", flush=True)
+        results_path.write_text(json.dumps(records, indent=1))
+        print(table(records))
+        return
     done = {(r["method"], r["seed"]) for r in records}
     methods = args.methods.split(";") if args.methods else list(METHODS)
     unknown = set(methods) - set(METHODS)
