@@ -11,7 +11,11 @@ import numpy as np
 import pytest
 
 from engine.evaluation.metrics import headline, ranks, retrieval_metrics, summarize
-from engine.evaluation.protocols import evaluate_protocol, select_dissimilar
+from engine.evaluation.protocols import (
+    evaluate_protocol,
+    evaluate_query_subset,
+    select_dissimilar,
+)
 from tests.conftest import REPO
 
 
@@ -112,6 +116,20 @@ def test_threshold_protocol_counts_near_identical_captions():
     assert lenient["t2m"]["R@1"] == 100.0
 
 
+def test_a_query_subset_searches_the_whole_gallery():
+    # items 1 and 3 are the queries; all four are candidates
+    text = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0], [0.8, 0.6]])
+    motion = np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8], [0.8, 0.6]])
+    result = evaluate_query_subset(text, motion, np.array([1, 3]))
+    # caption 1 scores motions [0.6, 0.8, 0.96, 0.96]: its motion 1 is third;
+    # caption 3 scores [0.8, 0.6, 0.96, 1.0]: its motion 3 is first
+    assert result["t2m"]["R@1"] == 50.0 and result["t2m"]["MedR"] == 2.0
+    # motion 1 scores captions [0, 0.8, 1, 0.6]: caption 1 is second; motion 3 finds 3 first
+    assert result["m2t"]["R@1"] == 50.0 and result["m2t"]["R@2"] == 100.0
+    with pytest.raises(ValueError, match="empty"):
+        evaluate_query_subset(text, motion, np.array([], dtype=int))
+
+
 def test_dissimilar_selection_spreads_out():
     rng = np.random.default_rng(0)
     base = rng.standard_normal((10, 16))
@@ -196,10 +214,12 @@ def test_identical_motions_score_chance_through_the_evaluate_command(tmp_path):
         (root / "texts" / f"{motion_id}.txt").write_text(f"a person {verb} {place}#x#0.0#0.0\n")
         ids.append(motion_id)
     (root / "test.txt").write_text("\n".join(ids) + "\n")
+    (root / "some.txt").write_text("\n".join(ids[:8]) + "\n")
     env = {**os.environ, "PYTHONPATH": str(REPO), "MOTION_RETRIEVAL_CACHE": str(tmp_path)}
     done = subprocess.run(
         [sys.executable, "-m", "engine", "evaluate", "--data", str(root), "--split", "test"]
-        + ["--protocol", "all", "--protocol", "dissimilar", "--protocol", "batches32", "--json"],
+        + ["--protocol", "all", "--protocol", "dissimilar", "--protocol", "batches32"]
+        + ["--query-subset", "some", "--json"],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -212,3 +232,5 @@ def test_identical_motions_score_chance_through_the_evaluate_command(tmp_path):
         for direction in ("t2m", "m2t"):
             assert result["protocols"][protocol][direction]["R@1"] <= 15, (protocol, direction)
     assert result["t2m"]["R@1"] == pytest.approx(100 / 32, abs=0.5)
+    # 8 of them as queries in the gallery of all 32: still chance for a 32-item gallery
+    assert result["protocols"]["some"]["t2m"]["R@1"] == pytest.approx(100 / 32, abs=0.5)

@@ -23,6 +23,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="protocol (repeatable; default: all four). 'all' is TMR's whole-split protocol",
     )
     parser.add_argument(
+        "--query-subset",
+        action="append",
+        default=[],
+        metavar="SPLIT",
+        help="also measure the items of this split (e.g. test_heldout_phrasing) as queries "
+        "against the whole --split gallery, protocol 'all' (repeatable)",
+    )
+    parser.add_argument(
         "--queries",
         help="also search the split with labelled descriptions (labels<TAB>text per line, "
         "e.g. assets/eval/human_queries.tsv) and report hit@k by action label",
@@ -43,13 +51,21 @@ def run(args: argparse.Namespace) -> int:
     protocols = args.protocol or list(PROTOCOL_CHOICES)
     encoder = MotionTextEncoder.load(resolve_checkpoint(args.checkpoint), args.device)
     folder = _data_folder(args.data, encoder)
-    dataset = open_dataset(folder, [args.split], to_humanml3d=encoder.normalizer.dim == 263)
+    dataset = open_dataset(
+        folder, [args.split, *args.query_subset], to_humanml3d=encoder.normalizer.dim == 263
+    )
     items = dataset.split(args.split)
+    subsets = {name: [item.id for item in dataset.split(name)] for name in args.query_subset}
     try:
         dissimilar = read_split(dataset.root, "nsim_test")
     except DatasetError:
         dissimilar = None
-    results = evaluate_items(encoder, items, protocols, dissimilar_ids=dissimilar)
+    try:
+        results = evaluate_items(
+            encoder, items, protocols, dissimilar_ids=dissimilar, query_subsets=subsets
+        )
+    except ValueError as error:
+        raise DatasetError(str(error)) from error
     labelled = _labelled_queries(args.queries, encoder, dataset.name, folder, args.split, items)
     if args.json:
         report = {
