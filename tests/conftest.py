@@ -62,9 +62,21 @@ TINY_CLASSES = {
 
 
 @pytest.fixture(scope="session")
-def tiny_dataset(tmp_path_factory, real_joints, humanml3d_sample_dir) -> Path:
-    """A small HumanML3D-format folder built from the real clip: four visibly different
-    variants (mirrored, time-reversed) × random windows, with captions per variant."""
+def swing_joints() -> np.ndarray:
+    """A generated clip (9.1 s, 20 fps, metres, y up): a right-handed throw, both arms
+    raised, a right-handed tennis swing — one-sided and different played backwards, so
+    its mirrored and time-reversed variants are four distinct motions. Generated, so the
+    tests built on it run without ../shared."""
+    from engine.data.corpus import generate_motion
+
+    return generate_motion(0, 163).joints
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory, swing_joints) -> Path:
+    """A small HumanML3D-format folder built from one generated clip: four visibly
+    different variants (mirrored, time-reversed) × random windows, with captions per
+    variant (a tennis serve, the clip's last action, names the variants)."""
     from engine.motion.features import joints_to_features
     from engine.motion.mirror import mirror_joints
     from engine.motion.normalization import Normalizer
@@ -75,10 +87,10 @@ def tiny_dataset(tmp_path_factory, real_joints, humanml3d_sample_dir) -> Path:
     (root / "meta").mkdir()
     rng = np.random.default_rng(0)
     variants = {
-        "serve_right": real_joints,
-        "serve_left": mirror_joints(real_joints),
-        "serve_backwards": real_joints[::-1],
-        "left_backwards": mirror_joints(real_joints)[::-1],
+        "serve_right": swing_joints,
+        "serve_left": mirror_joints(swing_joints),
+        "serve_backwards": swing_joints[::-1],
+        "left_backwards": mirror_joints(swing_joints)[::-1],
     }
     ids: list[str] = []
     features_by_id = {}
