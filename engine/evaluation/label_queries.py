@@ -1,7 +1,8 @@
 """Retrieval judged by action labels, for descriptions the generator never wrote.
 
 A query file lists descriptions with the action labels a matching motion must have
-(assets/eval/human_queries.tsv: written by a person). Each description searches the
+(assets/eval/human_queries.tsv: written by hand, none of them among the training
+captions — engine/evaluation/overlap.py checks). Each description searches the
 gallery; a retrieved motion is relevant when its labels include every required label.
 """
 
