@@ -25,6 +25,8 @@ CSS = """
                   background: var(--neutral-200); }
 .progress-fill { height: 100%; background: var(--color-accent); transition: width 0.5s; }
 .progress-label { font-size: 0.85em; color: var(--body-text-color-subdued); margin-top: 4px; }
+#details-text { padding: 4px 12px; }
+#details-downloads { border-style: none !important; }  /* in a Group it got a 3-px black frame */
 """
 
 

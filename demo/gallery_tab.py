@@ -79,18 +79,22 @@ def build_gallery_tab(
         number = min(max(int(number or 1), 1), pages)
         chosen = items[(number - 1) * PAGE : number * PAGE]
         pictures = []
+        problem = None if services.can_render else services.render_problem
         if chosen and services.can_render:
             paths = {}
-            for index, path in progress.tqdm(
-                services.thumbnails([i.features for i in chosen]),
-                total=len(chosen),
-                desc="thumbnails",
-            ):
-                paths[index] = path
-            pictures = [(str(paths[i]), _label(item)) for i, item in enumerate(chosen)]
+            try:
+                for index, path in progress.tqdm(
+                    services.thumbnails([i.features for i in chosen]),
+                    total=len(chosen),
+                    desc="thumbnails",
+                ):
+                    paths[index] = path
+                pictures = [(str(paths[i]), _label(item)) for i, item in enumerate(chosen)]
+            except RenderError as error:  # the list stays; the page says why
+                problem = str(error)
         text = f"{len(items)} motions · page {number} of {pages}"
-        if not services.can_render:
-            text += f" · thumbnails unavailable ({services.render_problem})"
+        if problem:
+            text += f" · thumbnails unavailable ({problem})"
         return (
             gr.update(choices=["(all)", *labels], value=wanted if wanted in labels else "(all)"),
             number,

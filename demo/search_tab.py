@@ -1,9 +1,14 @@
 """The Search tab: query by text or by motion file, results as a grid of looping videos
 that appear as they render, details with a 3D viewer, the similarity-over-time plot and
-downloads. Also the named API endpoints `search_text` and `search_motion`."""
+downloads. Also the named API endpoints `search_text` and `search_motion`.
+
+Every video is rendered by the render cache's worker processes (`DemoServices`), never
+in the request's thread; where nothing can be rendered the page says why and shows the
+rest (results, 3D view, plot, .npy and .bvh downloads)."""
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +26,7 @@ from demo.results import (
     card_markdown,
     details_markdown,
 )
-from demo.services import DETAIL, EMBEDDED, EXPORTS, UPLOADS, DemoServices
+from demo.services import EMBEDDED, EXPORTS, UPLOADS, DemoServices
 from engine.data.corpus import ACTIONS
 from engine.data.motion_export import export_bvh, export_npy, safe_file_stem
 from engine.data.motion_import import load_motion_file
@@ -49,6 +54,53 @@ EXAMPLES = [
 
 def label_choices(labels) -> list[tuple[str, str]]:
     return [(label.replace("_", " "), label) for label in labels]
+
+
+@dataclass
+class Details:
+    """What the details panel of one result shows."""
+
+    glb: str | None  # the animated GLB for the 3D viewer
+    plot: pd.DataFrame  # similarity to the query over time: seconds, similarity
+    text: str  # markdown, with any notice (what could not be made, and why)
+    files: list[str]  # downloads: features and joints .npy, .bvh, and .mp4 when rendered
+    notices: list[str]  # what is missing and why, also shown as warnings
+
+
+def motion_details(services: DemoServices, results: SearchResults, slot: int) -> Details:
+    """The details of result `slot` (0-based): 3D view, timeline, text and downloads."""
+    hit, features = results.hits[slot], results.features[slot]
+    timeline = window_timeline(services.encoder(), results.vector, features)
+    plot = pd.DataFrame({"seconds": timeline.times, "similarity": timeline.scores})
+    files, notices = export_files(services, hit.id, features)
+    glb = None
+    try:
+        glb = str(services.glb(features))
+    except RenderError as error:
+        notices.append(f"3D view unavailable: {error}")
+    text = details_markdown(hit)
+    if notices:
+        text += "\n\n" + "\n\n".join(f"*{html.escape(n)}*" for n in notices)
+    return Details(glb, plot, text, files, notices)
+
+
+def export_files(
+    services: DemoServices, motion_id: str, features: np.ndarray
+) -> tuple[list[str], list[str]]:
+    """The motion's downloads (each written atomically) and notices about missing ones."""
+    motion = Motion.from_features(motion_id, features)
+    stem = safe_file_stem(motion_id)
+    folder = EXPORTS / stem
+    paths = [*export_npy(motion, folder), export_bvh(motion, folder / f"{stem}.bvh")]
+    notices = []
+    if not services.can_render:
+        notices.append(f"video download unavailable: {services.render_problem}")
+    else:
+        try:
+            paths.append(services.export_video(features, folder / f"{stem}.mp4"))
+        except RenderError as error:
+            notices.append(f"video download unavailable: {error}")
+    return [str(p) for p in paths], notices
 
 
 @dataclass
@@ -121,7 +173,9 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
                                 )
                             )
                             cards.append(gr.Markdown(elem_classes="card"))
-                            buttons.append(gr.Button("Details", size="sm"))
+                            buttons.append(
+                                gr.Button("Details", size="sm", elem_id=f"details-button-{slot}")
+                            )
                         columns.append(column)
             caption_table = gr.Dataframe(
                 headers=["rank", "score", "nearest gallery caption", "of motion"],
@@ -129,12 +183,13 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
                 visible=False,
                 wrap=True,
             )
-            with gr.Group(visible=False) as details:
+            with gr.Group(visible=False, elem_id="details") as details:
                 with gr.Row():
                     viewer = gr.Model3D(
                         label="3D view (drag to orbit)",
                         height=360,
                         clear_color=(0.96, 0.96, 0.97, 1.0),
+                        elem_id="details-viewer",
                     )
                     with gr.Column():
                         timeline = gr.LinePlot(
@@ -142,9 +197,15 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
                             y="similarity",
                             title="Where the query matches",
                             height=220,
+                            elem_id="details-timeline",
                         )
-                        detail_text = gr.Markdown()
-                downloads = gr.File(label="Downloads", file_count="multiple", interactive=False)
+                        detail_text = gr.Markdown(elem_id="details-text")
+                downloads = gr.File(
+                    label="Downloads",
+                    file_count="multiple",
+                    interactive=False,
+                    elem_id="details-downloads",
+                )
 
     grid_outputs = [status, results_state, caption_table, *columns, *cards, *videos]
 
@@ -183,11 +244,18 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
             ]
             return
         started = time.perf_counter()
-        for done, (index, path) in enumerate(services.videos(results.features), 1):
-            update = [gr.skip()] * len(grid_outputs)
-            update[0] = f"{n} results for *{results.query}* — rendered {done}/{n}"
-            update[3 + 2 * config.max_results + index] = str(path)
-            yield update
+        try:
+            for done, (index, path) in enumerate(services.videos(results.features), 1):
+                update = [gr.skip()] * len(grid_outputs)
+                update[0] = f"{n} results for *{results.query}* — rendered {done}/{n}"
+                update[3 + 2 * config.max_results + index] = str(path)
+                yield update
+        except RenderError as error:  # the results stay; the page says why videos are missing
+            yield [
+                f"{n} results for *{results.query}* (videos unavailable: {error})",
+                *[gr.skip()] * (len(grid_outputs) - 1),
+            ]
+            return
         yield [
             f"{n} results for *{results.query}* ({time.perf_counter() - started:.1f} s to render)",
             *[gr.skip()] * (len(grid_outputs) - 1),
@@ -225,30 +293,13 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
     def show_details(slot: int, results: SearchResults | None):
         if results is None or slot >= len(results.hits):
             raise gr.Error("run a search first")
-        hit, features = results.hits[slot], results.features[slot]
-        timeline_data = window_timeline(services.encoder(), results.vector, features)
-        plot = pd.DataFrame({"seconds": timeline_data.times, "similarity": timeline_data.scores})
-        files = export_files(hit.id, features)
-        glb = None
         try:
-            glb = str(services.glb(features))
-        except RenderError as error:
-            gr.Warning(f"3D view unavailable: {error}")
-        return gr.update(visible=True), glb, plot, details_markdown(hit), files
-
-    def export_files(motion_id: str, features: np.ndarray) -> list[str]:
-        motion = Motion.from_features(motion_id, features)
-        folder = EXPORTS / safe_file_stem(motion_id)
-        paths = [
-            *export_npy(motion, folder),
-            export_bvh(motion, folder / f"{safe_file_stem(motion_id)}.bvh"),
-        ]
-        if services.can_render:
-            video = services.video(features, DETAIL)
-            target = folder / f"{safe_file_stem(motion_id)}.mp4"
-            target.write_bytes(video.read_bytes())
-            paths.append(target)
-        return [str(p) for p in paths]
+            shown = motion_details(services, results, slot)
+        except EngineError as error:
+            raise user_error(error) from None
+        for notice in shown.notices:
+            gr.Warning(notice)
+        return shown.glb, shown.plot, shown.text, shown.files
 
     def update_labels(gallery: str, uploaded):
         if gallery == UPLOADS:
@@ -273,11 +324,24 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
         api_visibility="private",
         show_progress="minimal",
     )
+
+    def open_details(results: SearchResults | None):
+        """Open the panel empty first: a Model3D made visible in the same update that
+        gives it a model never loads it (Gradio 6.31), so the model comes in a second one."""
+        return gr.update(visible=results is not None), None, None, "*loading…*", None
+
+    detail_outputs = [viewer, timeline, detail_text, downloads]
     for slot, button in enumerate(buttons):
         button.click(
+            open_details,
+            [results_state],
+            [details, *detail_outputs],
+            api_visibility="private",
+            show_progress="hidden",
+        ).then(
             lambda results, slot=slot: show_details(slot, results),
             [results_state],
-            [details, viewer, timeline, detail_text, downloads],
+            detail_outputs,
             api_visibility="private",
         )
     source.change(update_labels, [source, uploads], [actions], api_visibility="private")
@@ -291,7 +355,11 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
         if not services.can_render:
             return []
         features = [engine.gallery.item(h.id).features for h in hits]
-        paths = dict(services.videos(features))
+        try:
+            paths = dict(services.videos(features))
+        except RenderError as error:  # the ranked records still answer
+            gr.Warning(f"videos unavailable: {error}")
+            return []
         return [str(paths[i]) for i in range(len(hits))]
 
     def search_text(query, k=config.default_results, gallery=EMBEDDED, actions=None, uploaded=None):

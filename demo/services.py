@@ -1,5 +1,8 @@
 """Everything the demo's handlers share: models, galleries, search engines, the render
-cache and the training manager. Thread-safe; holds no Gradio objects."""
+cache and the training manager. Thread-safe; holds no Gradio objects.
+
+Every picture and video is drawn by the render cache's worker processes (at least one),
+never in a request thread: an OpenGL context belongs to the thread that made it."""
 
 from __future__ import annotations
 
@@ -51,7 +54,9 @@ class Source:
 class DemoServices:
     def __init__(self, config: DemoConfig) -> None:
         self.config = config
-        self.render = RenderCache(max_mb=config.render_cache_mb)
+        self.render = RenderCache(
+            max_mb=config.render_cache_mb, workers=max(1, config.render_workers)
+        )
         self.training = TrainingManager()
         self.can_render = rendering_available()
         self.render_problem = None if self.can_render else unavailable_reason()
@@ -89,7 +94,7 @@ class DemoServices:
 
     def start_in_background(self) -> threading.Thread:
         if self.can_render:
-            warm_up(self.config.render_workers)  # the first search need not start them
+            warm_up(self.render.workers)  # the first search need not start them
         thread = threading.Thread(target=self.prepare, name="prepare-gallery", daemon=True)
         thread.start()
         return thread
@@ -158,14 +163,18 @@ class DemoServices:
     def video(self, features: np.ndarray, settings: RenderSettings = GRID) -> Path:
         return self.render.get(features_to_joints(features), "video", settings)
 
+    def export_video(self, features: np.ndarray, target: Path) -> Path:
+        """The motion's detail video copied (atomically) to `target`, a download's name."""
+        return self.render.export(features_to_joints(features), target, "video", DETAIL)
+
     def videos(self, feature_list: list[np.ndarray], settings: RenderSettings = GRID):
         """(index, path) for each motion as soon as its video is ready."""
         joints = [features_to_joints(f) for f in feature_list]
-        return self.render.render_many(joints, "video", settings, self.config.render_workers)
+        return self.render.render_many(joints, "video", settings)
 
     def thumbnails(self, feature_list: list[np.ndarray]):
         joints = [features_to_joints(f) for f in feature_list]
-        return self.render.render_many(joints, "thumbnail", GRID, self.config.render_workers)
+        return self.render.render_many(joints, "thumbnail", GRID)
 
     def glb(self, features: np.ndarray) -> Path:
         return self.render.get(features_to_joints(features), "glb", DETAIL)

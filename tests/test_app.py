@@ -4,6 +4,7 @@ gradio_client and through headless Chromium, results checked by decoding the vid
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ from pathlib import Path
 import imageio
 import numpy as np
 import pytest
+from PIL import Image
 
 from tests.conftest import BVH_SAMPLE, REPO
 
@@ -234,6 +236,228 @@ def test_browser_search_plays_videos(app):
     assert not errors, errors
     assert not [t for t in toasts if re.search("error", t, re.I)], toasts
     assert re.search(r"8 results for", status), status
+
+
+def test_details_of_a_result_from_a_request_thread(real_features, monkeypatch):
+    """The handler behind *Details*, called from a thread as Gradio does: downloads (the
+    video rendered by a worker process), the GLB and the timeline; and where the video
+    cannot be made, a notice instead of an error."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from demo.config import DemoConfig
+    from demo.results import SearchResults
+    from demo.search_tab import motion_details
+    from demo.services import EMBEDDED, DemoServices
+    from engine.render import RenderUnavailable
+    from engine.search import Hit
+
+    services = DemoServices(DemoConfig())
+    if not services.can_render:
+        pytest.skip(f"no offscreen OpenGL here: {services.render_problem}")
+    features = real_features[:60]
+    vector = services.encoder().encode_motions([features])[0]
+    hit = Hit("sample/012314", 0.9, ["a person serves"], ["serve"], "sample", 3.0)
+    results = SearchResults("query", "motion", vector, EMBEDDED, [hit], [features])
+
+    def details():
+        with ThreadPoolExecutor(1) as request_thread:
+            return request_thread.submit(motion_details, services, results, 0).result()
+
+    shown = details()
+    assert not shown.notices, shown.notices
+    names = [Path(f).name for f in shown.files]
+    assert names == [
+        "sample_012314_features.npy",
+        "sample_012314_joints.npy",
+        "sample_012314.bvh",
+        "sample_012314.mp4",
+    ]
+    reader = imageio.get_reader(shown.files[-1], format="FFMPEG")
+    assert reader.count_frames() == 60 and reader.get_meta_data()["size"] == (480, 480)
+    assert Path(shown.glb).suffix == ".glb" and Path(shown.glb).stat().st_size > 1000
+    assert list(shown.plot.columns) == ["seconds", "similarity"] and len(shown.plot) >= 2
+    assert shown.text.startswith("### sample/012314")
+
+    def broken(*args):
+        raise RenderUnavailable("a render worker process died")
+
+    monkeypatch.setattr(services, "export_video", broken)
+    shown = details()
+    assert shown.notices == ["video download unavailable: a render worker process died"]
+    assert len(shown.files) == 3 and shown.glb and "worker process died" in shown.text
+    monkeypatch.setattr(services, "can_render", False)
+    monkeypatch.setattr(services, "render_problem", "no offscreen OpenGL works here")
+    shown = details()
+    assert shown.notices == ["video download unavailable: no offscreen OpenGL works here"]
+    assert len(shown.files) == 3
+
+
+# The details panel of one result is ready: its header names a motion other than `previous`
+# and its four downloads are that motion's; or an error or warning toast came instead.
+DETAILS_SETTLED = """previous => {
+    if (document.querySelector('.toast-body.error, .toast-body.warning')) return true;
+    const header = document.querySelector('#details-text h3');
+    const id = header ? header.innerText.trim() : '';
+    if (!id || id === previous) return false;
+    const names = Array.from(document.querySelectorAll('#details-downloads a[download]'))
+        .map(a => a.getAttribute('download'));
+    return names.length === 4 && names.every(name => name.startsWith(id));
+}"""
+PLOT_DRAWN = """() => Array.from(document.querySelectorAll('#details-timeline .mark-line path'))
+    .some(path => (path.getAttribute('d') || '').includes('L'))"""
+
+
+def check_downloads(page, links: dict[str, str], stem: str, folder: Path) -> int:
+    """Fetch each download through the app's URL and read it as a user's tools would;
+    returns the motion's frame count."""
+    from engine.data.bvh import read_bvh
+
+    names = [f"{stem}_features.npy", f"{stem}_joints.npy", f"{stem}.bvh", f"{stem}.mp4"]
+    assert sorted(links) == sorted(names), links
+    folder.mkdir(parents=True)
+    files = {}
+    for name, href in links.items():
+        answer = page.request.get(href)
+        assert answer.ok, f"{name}: HTTP {answer.status}"
+        files[name] = folder / name
+        files[name].write_bytes(answer.body())
+    features = np.load(files[f"{stem}_features.npy"], allow_pickle=False)
+    joints = np.load(files[f"{stem}_joints.npy"], allow_pickle=False)
+    frames = len(features)
+    assert features.shape == (frames, 263) and frames >= 10, features.shape
+    assert joints.shape == (frames, 22, 3) and np.isfinite(joints).all(), joints.shape
+    bvh = read_bvh(files[f"{stem}.bvh"])
+    assert bvh.num_frames == frames and len(bvh.joints) == 22 and bvh.fps == pytest.approx(20)
+    root = bvh.joint_positions()[:, 0]
+    assert np.abs(root - joints[:, 0]).max() < 0.01  # the BVH moves the exported body
+    reader = imageio.get_reader(files[f"{stem}.mp4"], format="FFMPEG")
+    meta = reader.get_meta_data()
+    assert meta["codec"] == "h264" and meta["size"] == (480, 480), meta
+    assert abs(reader.count_frames() - frames) <= 1
+    assert reader.get_data(frames // 2).std() > 5  # a picture, not a blank frame
+    reader.close()
+    return frames
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+def test_browser_details_of_several_results(app, tmp_path):
+    """Details of three results in a row: no error, the 3D viewer shows its model, the
+    similarity-over-time plot is drawn, and each download (.npy, .bvh, .mp4) opens."""
+    from playwright.sync_api import sync_playwright
+
+    from engine.data.motion_export import safe_file_stem
+    from engine.render import read_glb_animation
+
+    url, _ = app
+    OUTPUT.mkdir(exist_ok=True)
+    shown = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        served: dict[str, int] = {}
+        page.on("response", lambda response: served.__setitem__(response.url, response.status))
+        page.goto(url)
+        page.wait_for_selector("#query textarea", timeout=60_000)
+        page.fill("#query textarea", "a person kicks with the left leg, then bows")
+        page.click("#search-button")
+        page.wait_for_function(
+            "document.querySelector('#status').innerText.includes('to render)')", timeout=180_000
+        )
+        for slot in range(3):
+            page.get_by_role("button", name="Details", exact=True).nth(slot).click()
+            page.wait_for_function(DETAILS_SETTLED, arg=shown[-1] if shown else "", timeout=180_000)
+            toasts = page.locator(".toast-body.error, .toast-body.warning").all_inner_texts()
+            assert not toasts, f"result {slot + 1}: {toasts}"
+            motion_id = page.inner_text("#details-text h3").strip()
+            shown.append(motion_id)
+            # the 3D viewer fetched its model and draws it (not just the clear colour)
+            glb = page.get_attribute("#details-viewer [data-testid=model3d-download-link]", "href")
+            page.wait_for_selector("#details-viewer canvas", state="attached", timeout=60_000)
+            deadline = time.monotonic() + 60
+            while served.get(glb) != 200 and time.monotonic() < deadline:
+                page.wait_for_timeout(250)
+            assert served.get(glb) == 200, f"result {slot + 1}: the viewer never loaded {glb}"
+            model = tmp_path / f"{slot}.glb"
+            model.write_bytes(page.request.get(glb).body())
+            picture = None
+            while time.monotonic() < deadline:
+                shot = page.locator("#details-viewer canvas").screenshot()
+                picture = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB"), float)
+                if picture.std() > 3:
+                    break
+                page.wait_for_timeout(500)
+            assert picture is not None and picture.std() > 3, "the 3D viewer stays empty"
+            page.wait_for_function(PLOT_DRAWN, timeout=30_000)
+            links = dict(
+                page.eval_on_selector_all(
+                    "#details-downloads a[download]",
+                    "links => links.map(a => [a.getAttribute('download'), a.href])",
+                )
+            )
+            frames = check_downloads(
+                page, links, safe_file_stem(motion_id), tmp_path / f"result-{slot}"
+            )
+            assert len(read_glb_animation(model).times) == frames
+        page.locator("#details").first.screenshot(path=str(OUTPUT / "details.png"))
+        browser.close()
+    assert len(set(shown)) == 3, shown
+    assert not errors, errors
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+def test_browser_without_opengl_says_why_and_details_still_open(app, app_cache, tmp_path):
+    """No OpenGL: the grid says why there are no videos, and *Details* still opens with the
+    3D view (a GLB needs no OpenGL), the plot and the .npy / .bvh downloads, and a notice
+    about the video; no error, no stack trace."""
+    from playwright.sync_api import sync_playwright
+
+    nogl = {"PYOPENGL_PLATFORM": "no-such-gl"}
+    with (
+        running_app(app_cache, tmp_path / "nogl.log", **nogl) as (url, _),
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        page.wait_for_selector("#query textarea", timeout=60_000)
+        page.fill("#query textarea", "someone waves")
+        page.click("#search-button")
+        page.wait_for_function(
+            "document.querySelector('#status').innerText.includes('videos unavailable')",
+            timeout=120_000,
+        )
+        status = page.inner_text("#status")
+        page.get_by_role("button", name="Details", exact=True).first.click()
+        page.wait_for_function(
+            "document.querySelector('.toast-body.error') || document.querySelector("
+            "'#details-text')?.innerText.includes('video download unavailable')",
+            timeout=120_000,
+        )
+        errors = page.locator(".toast-body.error").all_inner_texts()
+        notice = page.inner_text("#details-text")
+        names = page.eval_on_selector_all(
+            "#details-downloads a[download]", "links => links.map(a => a.getAttribute('download'))"
+        )
+        page.wait_for_function(PLOT_DRAWN, timeout=30_000)
+        glb = page.get_attribute("#details-viewer [data-testid=model3d-download-link]", "href")
+        body = page.inner_text("body")
+        browser.close()
+    assert "no-such-gl" in status and "install Mesa" in status, status
+    assert not errors, errors
+    assert "no-such-gl" in notice, notice
+    assert len(names) == 3 and {Path(n).suffix for n in names} == {".npy", ".bvh"}, names
+    assert glb and glb.endswith(".glb")
+    assert "Traceback" not in body
 
 
 @pytest.mark.browser

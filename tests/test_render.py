@@ -369,7 +369,7 @@ def counted(monkeypatch):
 
 
 def test_the_cache_renders_once_and_keys_on_joints_and_settings(gl, clip, tmp_path, counted):
-    cache = RenderCache(tmp_path)
+    cache = RenderCache(tmp_path, workers=0)  # counted: the writers of this process
     first = cache.video(clip, SMALL)
     again = cache.video(clip.astype(np.float64), SMALL)
     assert first == again and first.exists() and counted == ["video"]
@@ -417,7 +417,7 @@ def test_a_failing_render_leaves_nothing_at_the_cache_path(gl, clip, tmp_path, m
         raise RenderUnavailable("the context was lost")
 
     monkeypatch.setattr("engine.render.video.iter_frames", broken)
-    cache = RenderCache(tmp_path)
+    cache = RenderCache(tmp_path, workers=0)  # the broken renderer is this process's
     with pytest.raises(RenderUnavailable):
         cache.video(clip, SMALL)
     assert not cache.path(clip, "video", SMALL).exists()
@@ -437,6 +437,79 @@ def test_render_many_yields_each_result_as_it_is_ready(gl, clip, tmp_path):
     again = dict(cache.render_many(motions, settings=SMALL, workers=2))
     assert again == paths
     assert {p: p.stat().st_ino for p in again.values()} == inodes
+
+
+def test_a_server_renders_from_its_request_threads_after_checking_for_opengl(gl, clip, tmp_path):
+    """The demo checks `rendering_available()` at start-up, then renders from Gradio's
+    request threads. The check made the process's OpenGL context, current on the main
+    thread, and every request thread then failed: EGLError EGL_BAD_ACCESS in eglMakeCurrent.
+    Now the cache draws in the worker processes and the server makes no context itself."""
+    np.save(tmp_path / "clip.npy", clip[:8])
+    out = _python(
+        "import threading, numpy as np\n"
+        "from pathlib import Path\n"
+        "from engine.render import RenderCache, RenderSettings, backend, rendering_available\n"
+        f"root = Path({str(tmp_path)!r})\n"
+        "joints = np.load(root / 'clip.npy')\n"
+        "settings = RenderSettings(width=96, height=96)\n"
+        "assert rendering_available()\n"
+        "cache = RenderCache(root / 'cache')\n"
+        "answers = []\n"
+        "def request(n):\n"
+        "    try:\n"
+        "        answers.append(cache.video(joints + [0.1 * n, 0, 0], settings).name)\n"
+        "        answers.append(cache.thumbnail(joints, settings).name)\n"
+        "        copy = cache.export(joints, root / f'out{n}.mp4', 'video', settings)\n"
+        "        answers.append(copy.name)\n"
+        "    except Exception as error:\n"
+        "        answers.append(f'{type(error).__name__}: {error}'.splitlines()[0])\n"
+        "threads = [threading.Thread(target=request, args=(n,)) for n in range(2)]\n"
+        "for thread in threads: thread.start()\n"
+        "for thread in threads: thread.join()\n"
+        "print(sorted(answers))\n"
+        "print('context here:', backend._renderer is not None)\n",
+        PYOPENGL_PLATFORM=os.environ.get("PYOPENGL_PLATFORM", ""),
+    )
+    answers, context = out.strip().splitlines()[-2:]
+    assert "Error" not in answers, answers
+    assert answers.count(".mp4") == 4 and answers.count(".png") == 2, answers
+    assert context == "context here: False"
+    for n in range(2):
+        reader = imageio.get_reader(tmp_path / f"out{n}.mp4", format="FFMPEG")
+        assert reader.count_frames() == 8 and reader.get_meta_data()["size"] == (96, 96)
+
+
+def test_rendering_in_this_process_works_from_any_thread(gl, clip):
+    """A script may draw in its own process: the context is released after each use, so
+    another thread can draw next."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    here = render_frames(clip[:3], SMALL)
+    for _ in range(2):
+        with ThreadPoolExecutor(1) as thread:
+            there = thread.submit(render_frames, clip[:3], SMALL).result()
+        assert np.array_equal(here, there)
+
+
+def test_export_copies_a_rendered_file_atomically(clip, tmp_path, monkeypatch):
+    cache = RenderCache(tmp_path / "cache")
+    target = tmp_path / "downloads" / "motion.glb"  # GLB: no OpenGL needed
+    assert cache.export(clip, target, "glb") == target
+    assert target.read_bytes() == cache.path(clip, "glb").read_bytes()
+    before = target.read_bytes()
+
+    def half_a_copy(source, destination):
+        Path(destination).write_bytes(Path(source).read_bytes()[:100])
+        raise OSError("disk full")
+
+    monkeypatch.setattr("engine.render.cache.shutil.copyfile", half_a_copy)
+    with pytest.raises(OSError, match="disk full"):
+        cache.export(clip + 0.5, target, "glb")
+    assert target.read_bytes() == before  # the old file stays whole, no part of the new one
+    assert [p.name for p in target.parent.iterdir()] == ["motion.glb"]  # no temporary left
+    monkeypatch.undo()
+    cache.path(clip, "glb").unlink()  # pruned since: rendered again
+    assert cache.export(clip, target, "glb").read_bytes() == before
 
 
 def test_render_many_checks_every_motion_before_rendering(tmp_path):

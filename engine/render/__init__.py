@@ -8,6 +8,10 @@ Everything takes joints (T, J, 3) in metres, Y up, floor at y = 0, on a known sk
 (22 joints: HumanML3D, 21: KIT; or pass `skeleton=`). Bad input raises `RenderError`;
 a machine without offscreen OpenGL raises `RenderUnavailable` (check it cheaply with
 `rendering_available()` / `unavailable_reason()`). `export_glb` needs no OpenGL.
+
+The functions above draw in the calling process. A program that renders from several
+threads (a web server) goes through `RenderCache`, whose `get`, `render_many` and `export`
+draw in render worker processes, each holding its own OpenGL context.
 See docs/rendering.md for the design and measured speed.
 """
 

@@ -6,6 +6,13 @@ inherited from a parent process that chose), each candidate (EGL first: hardware
 Mesa's llvmpipe, headless; then OSMesa: software) is tried in a short child process;
 the first that renders is written to `PYOPENGL_PLATFORM` before this process imports
 OpenGL, and worker processes inherit the choice.
+
+An OpenGL context is current on one thread at a time: pyrender leaves a new one current on
+the thread that made it, and any other thread then fails in `eglMakeCurrent`
+(EGL_BAD_ACCESS). So the renderer here is released after each use, and a program that
+renders from many threads (a web server) draws in the render worker processes instead
+(`engine.render.workers`, used by `RenderCache`); `unavailable_reason()` asks a worker
+too, so checking never makes a context in the caller.
 """
 
 from __future__ import annotations
@@ -95,14 +102,18 @@ def _platform_choice() -> tuple[str | None, str]:
 def renderer(width: int, height: int) -> Iterator[pyrender.OffscreenRenderer]:
     """This process's offscreen renderer (created once), sized and held for one render.
 
-    The context is used by one thread at a time: other threads wait here.
+    The context is used by one thread at a time: other threads wait here, and it is not
+    left current on the thread that used it (another one may use it next).
     """
     global _renderer
     with _lock:
         if _renderer is None:
             _renderer = _create_renderer(width, height)
         _renderer.viewport_width, _renderer.viewport_height = width, height
-        yield _renderer
+        try:
+            yield _renderer
+        finally:
+            _release(_renderer)
 
 
 def load_pyrender() -> ModuleType:
@@ -114,9 +125,12 @@ def load_pyrender() -> ModuleType:
 
 
 def _create_renderer(width: int, height: int) -> pyrender.OffscreenRenderer:
-    pyrender = load_pyrender()
     try:
-        return pyrender.OffscreenRenderer(width, height)
+        gl = load_pyrender().OffscreenRenderer(width, height)
+        _release(gl)  # pyrender leaves a new context current on this thread
+        return gl
+    except RenderUnavailable:
+        raise
     except Exception as error:  # any failure to make a context means: cannot render
         raise RenderUnavailable(
             "cannot create an offscreen OpenGL context with "
@@ -125,17 +139,44 @@ def _create_renderer(width: int, height: int) -> pyrender.OffscreenRenderer:
         ) from error
 
 
+def _release(gl: pyrender.OffscreenRenderer) -> None:
+    """Make the context current on no thread, so that any thread can make it current.
+
+    pyrender's own `make_uncurrent` does nothing for EGL, so this unbinds it here. (Mesa's
+    OSMesa does not tie a context to a thread.)
+    """
+    display = getattr(getattr(gl, "_platform", None), "_egl_display", None)
+    if display is not None:
+        from OpenGL.EGL import EGL_NO_CONTEXT, EGL_NO_SURFACE, eglMakeCurrent
+
+        eglMakeCurrent(display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT)
+
+
+def check_context() -> None:
+    """Make this process's renderer (raises RenderUnavailable when that fails)."""
+    with renderer(16, 16):
+        pass
+
+
 @functools.cache
 def unavailable_reason() -> str | None:
-    """Why nothing can be rendered here, or None when rendering works (checked once)."""
+    """Why nothing can be rendered here, or None when rendering works (checked once).
+
+    The check runs in a render worker process, where the pictures are drawn: it makes no
+    OpenGL context in this one.
+    """
+    from engine.render.workers import worker_pool  # it imports this module
+
     try:
-        with renderer(16, 16):
-            pass
+        choose_platform()
+        worker_pool().run(check_context)
     except RenderUnavailable as error:
         return str(error)
+    except Exception as error:  # whatever stops a worker from drawing: cannot render
+        return f"{type(error).__name__}: {error}"
     return None
 
 
 def rendering_available() -> bool:
-    """Whether this process can render (the first call may take a second or two)."""
+    """Whether pictures can be rendered (the first call may take a second or two)."""
     return unavailable_reason() is None

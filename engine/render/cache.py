@@ -3,8 +3,13 @@
 A file's name is a hash of the joints' bytes, the skeleton, the render settings and the
 kind of output, so a change to any of them gives a new file and an unchanged request
 finds the old one. Files appear atomically: a reader never sees a half-written one.
-`render_many` renders several motions at once in worker processes, each with its own
-OpenGL context, and hands back each path as soon as it is ready.
+
+Pictures and videos are drawn in the render worker processes (`workers`), each with its
+own OpenGL context, never in the caller's threads: a context belongs to the thread that
+made it, and a server calls from many. `render_many` renders several motions at once
+and hands back each path as soon as it is ready; `export` copies a rendered file to a
+name of the caller's choosing, atomically too. `workers=0` draws in the calling process
+instead (a single-threaded script, a test).
 
 With `max_mb` the cache is bounded: after new files are written, the least recently used
 ones (a hit refreshes a file's time) are deleted until it holds at most 80% of the bound
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 
@@ -29,7 +35,8 @@ from engine.render.inputs import prepare_joints
 from engine.render.settings import RenderSettings
 from engine.render.thumbnail import render_thumbnail
 from engine.render.video import render_video
-from engine.render.workers import worker_pool
+from engine.render.workers import DEFAULT_WORKERS, worker_pool
+from engine.storage import atomic_file
 
 # Bump when a change to the drawing code changes what a file looks like.
 RENDER_VERSION = 1
@@ -45,11 +52,18 @@ KINDS: dict[str, tuple[str, Writer]] = {
 
 class RenderCache:
     """Rendered files under `root` (default: `cache_dir()/renders`), one per request, at
-    most `max_mb` megabytes of them when given."""
+    most `max_mb` megabytes of them when given, drawn by `workers` render worker processes
+    (0: in the calling process)."""
 
-    def __init__(self, root: str | Path | None = None, max_mb: float | None = None) -> None:
+    def __init__(
+        self,
+        root: str | Path | None = None,
+        max_mb: float | None = None,
+        workers: int = DEFAULT_WORKERS,
+    ) -> None:
         self.root = Path(root) if root is not None else cache_dir() / "renders"
         self.max_bytes = None if max_mb is None else int(max_mb * 2**20)
+        self.workers = workers
 
     def path(
         self,
@@ -69,15 +83,34 @@ class RenderCache:
         settings: RenderSettings | None = None,
         skeleton: Skeleton | None = None,
     ) -> Path:
-        """The cached file, rendered first if it is not there yet."""
+        """The cached file, rendered first (in a worker) if it is not there yet."""
         settings = settings or RenderSettings()
         joints, skeleton = prepare_joints(joints, skeleton)
         path = self._path(kind, joints, settings, skeleton)
         if _touch(path):
             return path
-        write(kind, joints, path, settings, skeleton)
+        for _ in _render_all(kind, {path: (joints, skeleton)}, settings, self.workers):
+            pass
         self.prune(keep={path})
         return path
+
+    def export(
+        self,
+        joints: np.ndarray,
+        target: str | Path,
+        kind: str = "video",
+        settings: RenderSettings | None = None,
+        skeleton: Skeleton | None = None,
+    ) -> Path:
+        """Copy the cached file (rendered first if need be) to `target`, atomically: the
+        copy is written next to `target` and renamed, so a reader of `target` (a
+        download) never sees part of it. Returns `target`."""
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return _copy(self.get(joints, kind, settings, skeleton), target)
+        except FileNotFoundError:  # pruned by another request in between: render it again
+            return _copy(self.get(joints, kind, settings, skeleton), target)
 
     def video(self, joints: np.ndarray, settings: RenderSettings | None = None) -> Path:
         return self.get(joints, "video", settings)
@@ -93,15 +126,17 @@ class RenderCache:
         motions: Sequence[object],
         kind: str = "video",
         settings: RenderSettings | None = None,
-        workers: int = 2,
+        workers: int | None = None,
     ) -> Iterator[tuple[int, Path]]:
         """Yield (index in `motions`, path) for each motion, cached ones first, the others
-        as each finishes, rendered by `workers` processes (in this one if `workers` <= 1).
+        as each finishes, rendered by `workers` processes (default: the cache's; in this
+        one if 0).
 
         A motion is a joints array (T, J, 3) or anything with a `.joints` one (a Motion).
         Every motion is checked before anything is rendered, so bad input fails at once.
         """
         settings = settings or RenderSettings()
+        workers = self.workers if workers is None else workers
         pending: dict[Path, list[int]] = {}
         inputs: dict[Path, tuple[np.ndarray, Skeleton]] = {}
         ready = []
@@ -168,6 +203,12 @@ def _touch(path: Path) -> bool:
     return True
 
 
+def _copy(source: Path, target: Path) -> Path:
+    with atomic_file(target) as tmp:
+        shutil.copyfile(source, tmp)
+    return target
+
+
 def write(
     kind: str, joints: np.ndarray, path: Path, settings: RenderSettings, skeleton: Skeleton
 ) -> Path:
@@ -184,17 +225,17 @@ def _render_all(
     """Render every (path: joints) job; yield each path when its file is complete.
 
     GLB export needs no OpenGL and takes milliseconds: it always runs here. With
-    `workers` > 1 even a single video goes to the workers: an OpenGL context is bound to
+    `workers` >= 1 even a single video goes to the workers: an OpenGL context is bound to
     one thread, and a server renders from many.
     """
     jobs = [(kind, joints, path, settings, skeleton) for path, (joints, skeleton) in inputs.items()]
-    if workers <= 1 or not jobs or kind == "glb":
+    if workers <= 0 or not jobs or kind == "glb":
         for job in jobs:
             yield write(*job)
     else:
         yield from worker_pool(workers).imap_unordered(write, jobs)
 
 
-def warm_up(workers: int = 2) -> None:
+def warm_up(workers: int = DEFAULT_WORKERS) -> None:
     """Start the render worker processes now, so the first request does not wait for them."""
     worker_pool(workers).start()

@@ -25,6 +25,7 @@ from engine.render.backend import choose_platform
 from engine.render.errors import RenderUnavailable
 
 _SOURCE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding `engine`
+DEFAULT_WORKERS = 2
 
 
 class _Worker:
@@ -91,6 +92,10 @@ class WorkerPool:
         for slot in slots:
             self._idle.put(self._ready(slot))
 
+    def run(self, function: Callable, *args: Any) -> Any:
+        """`function(*args)` computed in a worker; its exception is raised here."""
+        return next(self.imap_unordered(function, [args]))
+
     def imap_unordered(self, function: Callable, jobs: Sequence[tuple]) -> Iterator[Any]:
         """Yield `function(*job)` for each job, computed in the workers, as each is done.
 
@@ -142,10 +147,13 @@ _pool: WorkerPool | None = None
 _pool_lock = threading.Lock()
 
 
-def worker_pool(size: int = 2) -> WorkerPool:
-    """The process's shared pool (resized when a different size is asked for)."""
+def worker_pool(size: int | None = None) -> WorkerPool:
+    """The process's shared pool (resized when a different size is asked for; without a
+    size, the pool as it is, or one of `DEFAULT_WORKERS`)."""
     global _pool
     with _pool_lock:
+        if size is None:
+            size = _pool.size if _pool is not None else DEFAULT_WORKERS
         if _pool is None or _pool.size != size:
             if _pool is not None:
                 _pool.shutdown()
