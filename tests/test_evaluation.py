@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -150,34 +151,11 @@ def test_batches32_averages_over_shuffled_batches():
         evaluate_protocol("batches32", np.eye(10), np.eye(10), np.eye(10))
 
 
-def test_evaluate_command_json_and_labelled_queries(tiny_dataset, tiny_checkpoint, tmp_path):
-    queries = tmp_path / "queries.tsv"
-    queries.write_text(
-        "# labels<TAB>text\n"
-        "serve_left\tsomeone left-handed does a tennis serve\n"
-        "serve_backwards\ta tennis serve shown backwards in time\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(REPO), "MOTION_RETRIEVAL_CACHE": str(tmp_path)}
+def evaluate_json(cache: Path, *args: str) -> dict:
+    """`python -m engine evaluate ... --json` in a fresh process, its report parsed."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "MOTION_RETRIEVAL_CACHE": str(cache)}
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "engine",
-            "evaluate",
-            "--checkpoint",
-            str(tiny_checkpoint),
-            "--data",
-            str(tiny_dataset),
-            "--split",
-            "test",
-            "--protocol",
-            "all",
-            "--protocol",
-            "threshold",
-            "--queries",
-            str(queries),
-            "--json",
-        ],
+        [sys.executable, "-m", "engine", "evaluate", *args, "--json"],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -185,7 +163,31 @@ def test_evaluate_command_json_and_labelled_queries(tiny_dataset, tiny_checkpoin
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
+    return json.loads(done.stdout)
+
+
+def test_evaluate_command_json_and_labelled_queries(tiny_dataset, tiny_checkpoint, tmp_path):
+    queries = tmp_path / "queries.tsv"
+    queries.write_text(
+        "# labels<TAB>text\n"
+        "serve_left\tsomeone left-handed does a tennis serve\n"
+        "serve_backwards\ta tennis serve shown backwards in time\n"
+    )
+    result = evaluate_json(
+        tmp_path,
+        "--checkpoint",
+        str(tiny_checkpoint),
+        "--data",
+        str(tiny_dataset),
+        "--split",
+        "test",
+        "--protocol",
+        "all",
+        "--protocol",
+        "threshold",
+        "--queries",
+        str(queries),
+    )
     for direction in ("t2m", "m2t"):
         assert set(result[direction]) == {"R@1", "R@2", "R@3", "R@5", "R@10", "MedR"}
     assert result["t2m"] == result["protocols"]["all"]["t2m"]
@@ -215,19 +217,11 @@ def test_identical_motions_score_chance_through_the_evaluate_command(tmp_path):
         ids.append(motion_id)
     (root / "test.txt").write_text("\n".join(ids) + "\n")
     (root / "some.txt").write_text("\n".join(ids[:8]) + "\n")
-    env = {**os.environ, "PYTHONPATH": str(REPO), "MOTION_RETRIEVAL_CACHE": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, "-m", "engine", "evaluate", "--data", str(root), "--split", "test"]
-        + ["--protocol", "all", "--protocol", "dissimilar", "--protocol", "batches32"]
-        + ["--query-subset", "some", "--json"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = evaluate_json(
+        tmp_path,
+        *("--data", str(root), "--split", "test", "--protocol", "all"),
+        *("--protocol", "dissimilar", "--protocol", "batches32", "--query-subset", "some"),
     )
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
     for protocol in ("all", "dissimilar", "batches32"):
         for direction in ("t2m", "m2t"):
             assert result["protocols"][protocol][direction]["R@1"] <= 15, (protocol, direction)
