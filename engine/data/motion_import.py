@@ -12,6 +12,7 @@ Every problem is a `MotionFileError` naming the file and saying what is wrong.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -40,12 +41,16 @@ _ACCEPTED_SHAPES = (
 )
 
 
-def load_motion_file(path: str | Path, *, min_frames: int = MIN_FRAMES) -> Motion:
+def load_motion_file(
+    path: str | Path, *, min_frames: int = MIN_FRAMES, max_seconds: float | None = None
+) -> Motion:
     """Read a motion file into a `Motion` on the 22-joint body at 20 fps.
 
     The motion's id is the file name without its extension, its `source` the file name and
     its `meta` says how the file was read (format, frame rate, and for BVH the unit, up
-    axis, handedness fix and which source joint became which of the 22).
+    axis, handedness fix and which source joint became which of the 22). A motion longer
+    than `max_seconds` is cropped to its first `max_seconds`; then `meta` holds
+    `cropped_from_seconds` (the file's length) and `cropped_to_seconds`.
     """
     path = Path(path)
     loader = _LOADERS.get(path.suffix.lower())
@@ -59,7 +64,24 @@ def load_motion_file(path: str | Path, *, min_frames: int = MIN_FRAMES) -> Motio
     if path.stat().st_size == 0:
         raise MotionFileError(path, "the file is empty")
     array, meta = loader(path)
+    if max_seconds is not None:
+        array, meta = _crop(array, meta, max_seconds)
     return _to_motion(path, array, meta, min_frames)
+
+
+def _crop(array: np.ndarray, meta: dict, max_seconds: float) -> tuple[np.ndarray, dict]:
+    """Features (T, 263) or joints (T, 22, 3) at 20 fps cut to their first `max_seconds`."""
+    joints = array.ndim == 3  # T joint frames make T - 1 feature frames
+    frames = len(array) - joints
+    cap = max(1, int(max_seconds * HUMANML3D.fps))
+    if frames <= cap:
+        return array, meta
+    meta = {
+        **meta,
+        "cropped_from_seconds": frames / HUMANML3D.fps,
+        "cropped_to_seconds": cap / HUMANML3D.fps,
+    }
+    return array[: cap + joints], meta
 
 
 def _to_motion(path: Path, array: np.ndarray, meta: dict, min_frames: int) -> Motion:
@@ -120,12 +142,14 @@ def _read_plain_array(path: Path) -> np.ndarray:
     message (np.load would take any file that is not .npy or .npz for a pickle)."""
     with path.open("rb") as handle:
         head = handle.read(len(_NPY_MAGIC))
-    if head.startswith(_ZIP_MAGIC):
-        raise MotionFileError(path, "is a .npz archive, not a single .npy array")
-    if head.startswith(_PICKLE_PROTOCOL):
-        raise MotionFileError(path, _PICKLED)
-    if head != _NPY_MAGIC:
-        raise MotionFileError(path, "is not a .npy file (it lacks NumPy's header)")
+        if head.startswith(_ZIP_MAGIC):
+            raise MotionFileError(path, "is a .npz archive, not a single .npy array")
+        if head.startswith(_PICKLE_PROTOCOL):
+            raise MotionFileError(path, _PICKLED)
+        if head != _NPY_MAGIC:
+            raise MotionFileError(path, "is not a .npy file (it lacks NumPy's header)")
+        handle.seek(0)
+        _check_npy_header(path, handle)
     try:
         array = np.load(path, allow_pickle=False)
     except ValueError as error:
@@ -143,6 +167,42 @@ _PICKLED = (
     "holds pickled Python objects, which are never loaded (they can run code); "
     "save a plain numeric array instead"
 )
+
+
+def _check_npy_header(path: Path, handle) -> None:
+    """Refuse, from the header alone, what is not a motion or claims more data than the
+    file holds: np.load would allocate the claimed size first (terabytes for a forged
+    shape) and only then find the data missing."""
+    try:
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+        else:
+            raise MotionFileError(path, f"is a .npy file of an unsupported version {version}")
+    except MotionFileError:
+        raise
+    except EOFError:
+        raise MotionFileError(path, "is not a readable .npy array: it ends in its header") from None
+    except Exception:  # NumPy's header parser: ValueError, SyntaxError, TokenError...
+        raise MotionFileError(path, "is not a readable .npy array: its header is corrupt") from None
+    if dtype.hasobject:
+        raise MotionFileError(path, _PICKLED)
+    if dtype.kind not in "fiu":
+        raise MotionFileError(path, f"holds {dtype} values, not numbers")
+    if len(shape) not in (2, 3):
+        raise MotionFileError(
+            path, f"an array of shape {shape} is not a motion; accepted: {_ACCEPTED_SHAPES}"
+        )
+    claimed = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+    held = path.stat().st_size - handle.tell()
+    if claimed > held:
+        raise MotionFileError(
+            path,
+            f"the file is truncated or its header is forged: it declares an array of shape "
+            f"{shape} ({claimed:,} bytes) but holds {held:,} bytes of data",
+        )
 
 
 # ---------------------------------------------------------------------------------------
