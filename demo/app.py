@@ -60,6 +60,9 @@ def launch(config: DemoConfig) -> None:
         theme=gr.themes.Soft(),
         css=CSS,
         show_error=True,
-        # only the folders the app writes its own renders and exports to
+        max_file_size=int(config.max_upload_mb * 2**20),  # larger uploads: HTTP 413
+        # only the folders the app writes its own renders and exports to; never the model,
+        # the code or the data folders (tests/test_safety.py tries them)
         allowed_paths=[str(p) for p in services.served_folders],
+        blocked_paths=[str(p) for p in services.private_folders],
     )

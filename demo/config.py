@@ -20,8 +20,12 @@ class DemoConfig:
     # path box would let anyone probe the file system. The operator names folders with
     # --gallery or MOTION_GALLERY instead.
     allow_data_folders: bool = False
-    max_results: int = 16
+    # Caps for a public server, stated on the page next to each input (docs/safety.md).
+    max_results: int = 16  # results per query: 1..max_results, also in the API
     default_results: int = 8
+    max_upload_mb: float = 20  # larger uploads are refused by Gradio (HTTP 413)
+    max_motion_seconds: float = 60  # longer motion uploads are cropped, and the page says so
+    max_query_chars: int = 500  # longer text queries are refused with a message
     render_workers: int = 2
     render_cache_mb: float = 2048  # rendered videos, thumbnails and GLBs kept on disk
 
@@ -59,9 +63,38 @@ def parse_args(argv: Sequence[str] | None = None) -> DemoConfig:
         help="disk space for rendered videos and thumbnails; the least recently used are "
         "deleted beyond it (default: %(default)s)",
     )
+    parser.add_argument(
+        "--max-results",
+        type=int,
+        default=DemoConfig.max_results,
+        help="most results per query, on the page and in the API (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=DemoConfig.max_upload_mb,
+        help="largest file a visitor may upload, in MB (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-motion-seconds",
+        type=float,
+        default=DemoConfig.max_motion_seconds,
+        help="uploaded motions longer than this are cropped to it (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-query-chars",
+        type=int,
+        default=DemoConfig.max_query_chars,
+        help="longest text query accepted, in characters (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     if args.render_cache_mb <= 0:
         parser.error("--render-cache-mb must be positive")
+    for option in ("max_upload_mb", "max_motion_seconds", "max_query_chars"):
+        if getattr(args, option) <= 0:
+            parser.error(f"--{option.replace('_', '-')} must be positive")
+    if not 2 <= args.max_results <= 64:  # a slider needs two values
+        parser.error("--max-results must be between 2 and 64")
     return DemoConfig(
         host=args.host,
         port=args.port,
@@ -71,4 +104,9 @@ def parse_args(argv: Sequence[str] | None = None) -> DemoConfig:
         device=args.device,
         allow_data_folders=args.allow_data_folders,
         render_cache_mb=args.render_cache_mb,
+        max_results=args.max_results,
+        default_results=min(DemoConfig.default_results, args.max_results),
+        max_upload_mb=args.max_upload_mb,
+        max_motion_seconds=args.max_motion_seconds,
+        max_query_chars=args.max_query_chars,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from demo.errors import user_error
+from demo.limits import crop_note
 from demo.search_tab import SearchTab
 from demo.services import EMBEDDED, UPLOADS, DemoServices
 from engine.data.dataset import MotionItem
@@ -38,7 +39,9 @@ def build_gallery_tab(
 
     with gr.Accordion("Add your own motions", open=False):
         files = gr.File(
-            label="Motion files (.npy features or joints, .bvh)",
+            label=f"Motion files (.npy features or joints, .bvh; up to "
+            f"{services.config.max_upload_mb:g} MB each; longer than "
+            f"{services.config.max_motion_seconds:g} s is cropped)",
             file_count="multiple",
             file_types=[".npy", ".bvh"],
             type="filepath",
@@ -119,11 +122,11 @@ def build_gallery_tab(
         if not paths:
             raise gr.Error("choose one or more .npy or .bvh files first")
         texts = [line.strip() for line in (caption_text or "").splitlines() if line.strip()]
-        added, problems = [], []
+        added, problems, cropped = [], [], []
         known = {item.id for item in uploaded}
         for path in paths:
             try:
-                motion = load_motion_file(path)
+                motion = load_motion_file(path, max_seconds=services.config.max_motion_seconds)
             except EngineError as error:
                 problems.append(
                     f"- {error.problem if hasattr(error, 'problem') else error} (`{_name(path)}`)"
@@ -139,12 +142,16 @@ def build_gallery_tab(
                 )
             )
             added.append(motion_id)
+            if crop_note(motion):
+                cropped.append(f"- {crop_note(motion)}")
         report = (
             f"Added {len(added)} motion(s): {', '.join(added) or '—'}; "
             f"{len(uploaded)} in *{UPLOADS}*."
         )
         if problems:
             report += "\n\nNot added:\n" + "\n".join(problems)
+        if cropped:
+            report += "\n\nCropped:\n" + "\n".join(cropped)
         return uploaded, report
 
     def index_folder(path: str, progress=gr.Progress()):

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from demo.errors import user_error
+from demo.limits import check_count, check_query, crop_note
 from demo.results import (
     SearchResults,
     api_record,
@@ -122,13 +123,17 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
                 placeholder="a person kicks with the left leg, then bows",
                 lines=2,
                 max_lines=4,
+                max_length=config.max_query_chars,
+                info=f"up to {config.max_query_chars} characters",
                 elem_id="query",
             )
             search = gr.Button("Search", variant="primary", elem_id="search-button")
             gr.Examples(EXAMPLES, inputs=query, label="Try", examples_per_page=12)
             with gr.Accordion("…or search by example motion", open=False):
                 motion_file = gr.File(
-                    label="Motion file (.npy features / joints, or .bvh)",
+                    label=f"Motion file (.npy features / joints, or .bvh; up to "
+                    f"{config.max_upload_mb:g} MB; longer than {config.max_motion_seconds:g} s "
+                    "is cropped)",
                     file_types=[".npy", ".bvh"],
                     type="filepath",
                 )
@@ -139,7 +144,11 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
                 elem_classes="muted",
             )
             k = gr.Slider(
-                1, config.max_results, value=config.default_results, step=1, label="Results"
+                1,
+                config.max_results,
+                value=config.default_results,
+                step=1,
+                label=f"Results (1–{config.max_results})",
             )
             source = gr.Dropdown(
                 choices=[*services.sources, UPLOADS], value=EMBEDDED, label="Gallery"
@@ -155,9 +164,9 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
             status = gr.Markdown(elem_id="status")
         with gr.Column(scale=3):
             columns, videos, cards, buttons = [], [], [], []
-            for row in range(config.max_results // COLUMNS):
+            for row in range(-(-config.max_results // COLUMNS)):
                 with gr.Row():
-                    for col in range(COLUMNS):
+                    for col in range(min(COLUMNS, config.max_results - row * COLUMNS)):
                         slot = row * COLUMNS + col
                         with gr.Column(
                             visible=False, min_width=160, elem_classes="result"
@@ -265,13 +274,15 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
         for message in wait_until_ready():
             yield [message, *[gr.skip()] * (len(grid_outputs) - 1)]
         try:
+            text = check_query(text, config.max_query_chars)
+            count = check_count(count, config.max_results)
             engine = engine_for(gallery, uploaded)
             vector = engine.embed_text(text)
-            hits = engine.search_vector(vector, int(count), labels or None)
+            hits = engine.search_vector(vector, count, labels or None)
         except EngineError as error:
             raise user_error(error) from None
         features = [engine.gallery.item(h.id).features for h in hits]
-        yield from present(SearchResults(text.strip(), "text", vector, gallery, hits, features))
+        yield from present(SearchResults(text, "text", vector, gallery, hits, features))
 
     def ui_search_motion(path, count, gallery, labels, uploaded):
         for message in wait_until_ready():
@@ -279,15 +290,20 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
         if not path:
             raise gr.Error("choose a motion file first (.npy or .bvh)")
         try:
-            motion = load_motion_file(path)
+            count = check_count(count, config.max_results)
+            motion = load_motion_file(path, max_seconds=config.max_motion_seconds)
             engine = engine_for(gallery, uploaded)
             vector = engine.embed_motion(motion.features)
-            hits = engine.search_vector(vector, int(count), labels or None)
+            hits = engine.search_vector(vector, count, labels or None)
             captions = engine.nearest_captions(vector, 5)
         except EngineError as error:
             raise user_error(error) from None
         features = [engine.gallery.item(h.id).features for h in hits]
         name = Path(path).name
+        cropped = crop_note(motion)
+        if cropped:
+            gr.Warning(cropped)
+            name += f" (cropped to its first {config.max_motion_seconds:g} s)"
         yield from present(SearchResults(name, "motion", vector, gallery, hits, features, captions))
 
     def show_details(slot: int, results: SearchResults | None):
@@ -367,8 +383,10 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
         dataset, duration) and their rendered videos in the same order."""
         services.ready.wait()
         try:
+            query = check_query(query, config.max_query_chars)
+            k = check_count(k, config.max_results)
             engine = engine_for(gallery, uploaded)
-            hits = engine.search_text(query, int(k), actions=actions or None)
+            hits = engine.search_text(query, k, actions=actions or None)
         except EngineError as error:
             raise user_error(error) from None
         return [api_record(i + 1, h) for i, h in enumerate(hits)], rendered(engine, hits)
@@ -376,15 +394,19 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
     def search_motion_api(
         motion, k=config.default_results, gallery=EMBEDDED, actions=None, uploaded=None
     ):
-        """Motion file → motions, plus the gallery captions nearest to it (motion → text)."""
+        """Motion file → motions, plus the gallery captions nearest to it (motion → text).
+        A motion longer than the cap is cropped to it (a warning says so)."""
         services.ready.wait()
         if not motion:
             raise gr.Error("no motion file given (.npy or .bvh)")
         try:
-            features = load_motion_file(motion).features
+            k = check_count(k, config.max_results)
+            loaded = load_motion_file(motion, max_seconds=config.max_motion_seconds)
+            if crop_note(loaded):
+                gr.Warning(crop_note(loaded))
             engine = engine_for(gallery, uploaded)
-            vector = engine.embed_motion(features)
-            hits = engine.search_vector(vector, int(k), actions or None)
+            vector = engine.embed_motion(loaded.features)
+            hits = engine.search_vector(vector, k, actions or None)
             captions = [c.to_json() for c in engine.nearest_captions(vector, 5)]
         except EngineError as error:
             raise user_error(error) from None

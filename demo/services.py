@@ -21,7 +21,7 @@ from engine.encoder import MotionTextEncoder
 from engine.errors import EngineError
 from engine.gallery import Gallery, build_gallery
 from engine.motion.features import features_to_joints
-from engine.paths import cache_dir
+from engine.paths import REPO_ROOT, cache_dir
 from engine.render import (
     PREVIEW,
     RenderCache,
@@ -159,6 +159,23 @@ class DemoServices:
     def served_folders(self) -> list[Path]:
         """Where the app writes the files it sends to browsers (renders and exports)."""
         return [self.render.root, EXPORTS]
+
+    @property
+    def private_folders(self) -> list[Path]:
+        """Folders never to serve (Gradio's blocked_paths): the code and shipped assets,
+        the model checkpoints and the operator's gallery folder; except any that holds a
+        served folder (a cache set inside the repository)."""
+        folders = [
+            REPO_ROOT,
+            *self.models.values(),
+            *(Path(s.folder) for s in self.sources.values() if s.folder),
+        ]
+        served = [p.resolve() for p in self.served_folders]
+        return [
+            f.resolve()
+            for f in folders
+            if not any(s == f.resolve() or f.resolve() in s.parents for s in served)
+        ]
 
     def video(self, features: np.ndarray, settings: RenderSettings = GRID) -> Path:
         return self.render.get(features_to_joints(features), "video", settings)
