@@ -164,6 +164,7 @@ def card(checkpoint: Path, result: dict, train_log: dict | None) -> str:
         real.append(f"- **{name}**: top-5 gallery motions by label: {motions}.")
         real.append(f"  Nearest gallery captions: {captions}.")
     training = ""
+    train_log = train_log or encoder_config["info"].get("training")
     if train_log:
         training = (
             f"Training took **{train_log['seconds'] / 60:.0f} minutes** on this 2-core CPU "
