@@ -7,6 +7,7 @@ app's own outputs. docs/safety.md is the table of these rows."""
 from __future__ import annotations
 
 import io
+import json
 import pickle
 import time
 import zipfile
@@ -387,3 +388,28 @@ def test_share_links_are_off_by_default(app_cache, app):
     if log is not None:
         text = log.read_text()
         assert "Running on local URL" in text and "public URL" not in text
+
+
+def test_caps_are_stated_on_the_page_and_in_help(app):
+    """Next to each input (the page's component config) and in `python app.py --help`."""
+    import subprocess
+    import sys
+
+    import httpx
+
+    url, _ = app
+    config = httpx.get(f"{url}config", timeout=30).json()
+    page = json.dumps(config, ensure_ascii=False)
+    for statement in (
+        f"up to {CAPS.max_query_chars} characters",
+        f"up to {CAPS.max_upload_mb:g} MB",
+        f"longer than {CAPS.max_motion_seconds:g} s is cropped",
+        f"Results (1–{CAPS.max_results})",
+    ):
+        assert statement in page
+    assert config["max_file_size"] == int(CAPS.max_upload_mb * 2**20)
+    done = subprocess.run(
+        [sys.executable, "app.py", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    for option in ("--max-upload-mb", "--max-motion-seconds", "--max-query-chars", "--max-results"):
+        assert option in done.stdout
