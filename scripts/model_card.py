@@ -215,7 +215,7 @@ descriptions below are the ones to read.
 {header}
 {chr(10).join(rows)}
 
-## Descriptions written by a person
+## Descriptions written by hand
 
 {human["all"]["queries"]} descriptions in `assets/eval/human_queries.tsv`, written by hand
 by the project's developers before reading the generator's caption templates, none of
