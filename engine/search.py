@@ -78,7 +78,7 @@ class SearchEngine:
         text = (text or "").strip()
         if not text:
             raise EngineError("the text query is empty: describe a motion, e.g. 'a person jumps'")
-        return self.encoder.encode_texts([text])[0]
+        return self.encoder.encode_queries([text])[0]  # the encoder's QueryPath
 
     def embed_motion(self, features: np.ndarray) -> np.ndarray:
         return self.encoder.encode_motions([features])[0]

@@ -79,6 +79,70 @@ class LanguageModel(nn.Module):
         return TokenFeatures(hidden, mask, mean_pool(hidden, mask))
 
 
+class PlainMiniLM(nn.Module):
+    """MiniLM's forward pass (`LanguageModel.model`, a BERT) in a few plain torch ops, for
+    the traced query path (`engine.encoder.QueryPath`).
+
+    Same weights and the same maths as `transformers`' BertModel in eval mode — token +
+    position + segment-0 embeddings, six post-norm layers of SDPA self-attention and a
+    GELU feed-forward — with query, key and value fused into one matrix product, and
+    without BertModel's Python dispatch (mask builders, attention-backend lookup, output
+    classes, the unused pooler), which costs more than the arithmetic for one short
+    query. Input: token ids (B, L) and mask (B, L; True = real token), as the tokenizer
+    gives them for single sentences; output: the last hidden state (B, L, 384).
+    """
+
+    def __init__(self, bert: nn.Module) -> None:
+        super().__init__()
+        embeddings = bert.embeddings
+        self.word = embeddings.word_embeddings
+        self.position = embeddings.position_embeddings
+        self.segment = embeddings.token_type_embeddings
+        self.norm = embeddings.LayerNorm
+        self.layers = nn.ModuleList(
+            _PlainBertLayer(layer, bert.config.num_attention_heads) for layer in bert.encoder.layer
+        )
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        length = ids.shape[1]
+        x = self.word(ids) + self.position.weight[:length] + self.segment.weight[0]
+        x = self.norm(x)
+        # additive key mask (B, 1, 1, L): padded keys get -inf, so no real token sees them
+        bias = torch.zeros(mask.shape, dtype=x.dtype, device=x.device)
+        bias = bias.masked_fill(~mask, float("-inf"))[:, None, None, :]
+        for layer in self.layers:
+            x = layer(x, bias)
+        return x
+
+
+class _PlainBertLayer(nn.Module):
+    def __init__(self, layer: nn.Module, heads: int) -> None:
+        super().__init__()
+        attention = layer.attention.self
+        self.heads = heads
+        width = attention.query.in_features
+        self.qkv = nn.Linear(width, 3 * width)
+        with torch.no_grad():
+            parts = (attention.query, attention.key, attention.value)
+            self.qkv.weight.copy_(torch.cat([p.weight for p in parts]))
+            self.qkv.bias.copy_(torch.cat([p.bias for p in parts]))
+        self.qkv.to(attention.query.weight.device)
+        self.out = layer.attention.output.dense
+        self.out_norm = layer.attention.output.LayerNorm
+        self.up = layer.intermediate.dense
+        self.down = layer.output.dense
+        self.ff_norm = layer.output.LayerNorm
+
+    def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        batch, length, width = x.shape
+        qkv = self.qkv(x).view(batch, length, 3, self.heads, width // self.heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)
+        attended = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+        attended = attended.transpose(1, 2).reshape(batch, length, width)
+        x = self.out_norm(x + self.out(attended))
+        return self.ff_norm(x + self.down(nn.functional.gelu(self.up(x))))
+
+
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     weights = mask.unsqueeze(-1).to(hidden.dtype)
     pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from engine.config import ModelConfig
-from engine.models.language import TEXT_DIM, TokenFeatures
+from engine.models.language import TEXT_DIM, TokenFeatures, mean_pool
 from engine.models.layers import sinusoidal_encoding, transformer_stack
 
 
@@ -46,3 +46,23 @@ class PooledTextHead(nn.Module):
 
     def forward(self, text: TokenFeatures) -> torch.Tensor:
         return self.mlp(text.sentence).reshape(len(text.sentence), self.num_summary, -1)
+
+
+class TextQueryModule(nn.Module):
+    """The whole text side, token ids → joint embedding: MiniLM (`PlainMiniLM`), the text
+    head, the projection to the joint space (the mean of a Gaussian head) and L2
+    normalisation, as one module so that it traces into one graph (the query path,
+    `engine.encoder.QueryPath`). Input: token ids (B, L) and mask (B, L; True = real)."""
+
+    def __init__(self, language: nn.Module, head: nn.Module, projection: nn.Module) -> None:
+        super().__init__()
+        self.language = language
+        self.head = head
+        self.projection = projection
+        self.pooled = isinstance(head, PooledTextHead)  # the token head ignores the pooling
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.language(ids, mask).float()  # MiniLM may run in bfloat16
+        sentence = mean_pool(hidden, mask) if self.pooled else hidden[:, 0]
+        summary = self.head(TokenFeatures(hidden, mask, sentence))
+        return nn.functional.normalize(self.projection(summary[:, 0]), dim=-1)
