@@ -38,8 +38,9 @@ def build_demo(services: DemoServices) -> gr.Blocks:
             search = build_search_tab(services, uploads)
         with gr.Tab("Gallery") as gallery_tab:
             build_gallery_tab(services, uploads, search, gallery_tab)
-        with gr.Tab("Training"):
-            build_training_tab(services, search)
+        if services.config.training:
+            with gr.Tab("Training"):
+                build_training_tab(services, search)
         demo.load(
             lambda: services.status if not services.ready.is_set() else "",
             None,

@@ -20,6 +20,9 @@ class DemoConfig:
     # path box would let anyone probe the file system. The operator names folders with
     # --gallery or MOTION_GALLERY instead.
     allow_data_folders: bool = False
+    # The training tab (a visitor trains and activates models). Off with --no-training
+    # for a read-only deployment: no tab, no training endpoint, no training CPU or disk.
+    training: bool = True
     # Caps for a public server, stated on the page next to each input (docs/safety.md).
     max_results: int = 16  # results per query: 1..max_results, also in the API
     default_results: int = 8
@@ -87,6 +90,11 @@ def parse_args(argv: Sequence[str] | None = None) -> DemoConfig:
         default=DemoConfig.max_query_chars,
         help="longest text query accepted, in characters (default: %(default)s)",
     )
+    parser.add_argument(
+        "--no-training",
+        action="store_true",
+        help="read-only deployment: no training tab and no training endpoints",
+    )
     args = parser.parse_args(argv)
     if args.render_cache_mb <= 0:
         parser.error("--render-cache-mb must be positive")
@@ -103,6 +111,7 @@ def parse_args(argv: Sequence[str] | None = None) -> DemoConfig:
         checkpoint=args.checkpoint,
         device=args.device,
         allow_data_folders=args.allow_data_folders,
+        training=not args.no_training,
         render_cache_mb=args.render_cache_mb,
         max_results=args.max_results,
         default_results=min(DemoConfig.default_results, args.max_results),

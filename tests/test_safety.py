@@ -354,6 +354,28 @@ def test_caps_are_options():
     assert (defaults.max_query_chars, defaults.max_results) == (500, 16)
 
 
+def test_no_training_builds_a_read_only_app():
+    """--no-training: no Training tab, and no event of the page reaches the training code
+    (not even a private one a crafted request could call)."""
+    import gradio as gr
+
+    from demo.app import build_demo
+    from demo.services import DemoServices
+
+    def training_parts(config):
+        demo = build_demo(DemoServices(config))
+        tabs = [b.label for b in demo.blocks.values() if isinstance(b, gr.Tab)]
+        handlers = [
+            f.fn.__module__ for f in demo.fns.values() if getattr(f, "fn", None) is not None
+        ]
+        return "Training" in tabs, sum(m == "demo.training_tab" for m in handlers)
+
+    assert parse_args(["--no-training"]).training is False and parse_args([]).training
+    has_tab, handlers = training_parts(parse_args([]))
+    assert has_tab and handlers >= 5  # the check below would notice the tab's events
+    assert training_parts(parse_args(["--no-training"])) == (False, 0)
+
+
 # --- the file route ----------------------------------------------------------------------
 def test_file_route_serves_only_the_apps_outputs(app, client):
     import httpx
