@@ -27,7 +27,7 @@ from demo.results import (
     card_markdown,
     details_markdown,
 )
-from demo.services import EMBEDDED, EXPORTS, UPLOADS, DemoServices
+from demo.services import EMBEDDED, UPLOADS, DemoServices
 from engine.data.corpus import ACTIONS
 from engine.data.motion_export import export_bvh, export_npy, safe_file_stem
 from engine.data.motion_import import load_motion_file
@@ -91,7 +91,7 @@ def export_files(
     """The motion's downloads (each written atomically) and notices about missing ones."""
     motion = Motion.from_features(motion_id, features)
     stem = safe_file_stem(motion_id)
-    folder = EXPORTS / stem
+    folder = services.new_export_folder()
     paths = [*export_npy(motion, folder), export_bvh(motion, folder / f"{stem}.bvh")]
     notices = []
     if not services.can_render:

@@ -6,7 +6,10 @@ never in a request thread: an OpenGL context belongs to the thread that made it.
 
 from __future__ import annotations
 
+import secrets
+import shutil
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +41,9 @@ UPLOADS = "My uploads"
 SHIPPED = "Shipped model"
 GRID = PREVIEW  # 256x256, every other frame: half the work for result grids
 EXPORTS = cache_dir() / "exports"
+# A download folder lives this long: long enough to click the links of a Details panel,
+# short enough that exports never pile up on a long-running Space.
+EXPORT_MAX_AGE_S = 3600.0
 DETAIL = RenderSettings(width=480, height=480)
 
 Progress = Callable[[str, int, int], None]
@@ -179,6 +185,22 @@ class DemoServices:
 
     def video(self, features: np.ndarray, settings: RenderSettings = GRID) -> Path:
         return self.render.get(features_to_joints(features), "video", settings)
+
+    def new_export_folder(self, max_age_s: float = EXPORT_MAX_AGE_S) -> Path:
+        """A fresh folder with an unguessable name for one request's downloads, so that
+        no visitor can overwrite, list or guess another's files; folders older than
+        `max_age_s` are deleted first."""
+        EXPORTS.mkdir(parents=True, exist_ok=True)
+        cutoff = time.time() - max_age_s
+        for old in EXPORTS.iterdir():
+            try:
+                if old.is_dir() and old.stat().st_mtime < cutoff:
+                    shutil.rmtree(old, ignore_errors=True)
+            except FileNotFoundError:  # another request pruned it first
+                continue
+        folder = EXPORTS / secrets.token_urlsafe(12)
+        folder.mkdir()
+        return folder
 
     def export_video(self, features: np.ndarray, target: Path) -> Path:
         """The motion's detail video copied (atomically) to `target`, a download's name."""

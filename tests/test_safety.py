@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import pickle
 import time
 import zipfile
@@ -435,3 +436,29 @@ def test_caps_are_stated_on_the_page_and_in_help(app):
     )
     for option in ("--max-upload-mb", "--max-motion-seconds", "--max-query-chars", "--max-results"):
         assert option in done.stdout
+
+
+def test_every_export_gets_its_own_unguessable_folder_and_old_ones_go(tmp_path, monkeypatch):
+    """Two visitors asking for the same motion's downloads never share (or overwrite)
+    files; folders older than the age limit are deleted when a new one is made."""
+    import demo.services as services_module
+    from demo.search_tab import export_files
+    from demo.services import DemoServices
+    from engine.data.corpus import generate_action
+    from engine.motion.features import joints_to_features
+
+    monkeypatch.setattr(services_module, "EXPORTS", tmp_path / "exports")
+    services = DemoServices(DemoConfig())
+    monkeypatch.setattr(services, "can_render", False)  # the files, not the video, matter
+    features = joints_to_features(generate_action("wave", seed=0).joints)
+    first, _ = export_files(services, "000123", features)
+    second, _ = export_files(services, "000123", features)
+    first_folder, second_folder = Path(first[0]).parent, Path(second[0]).parent
+    assert first_folder != second_folder and first_folder.parent == second_folder.parent
+    assert len(first_folder.name) >= 16  # 12 random bytes, URL-safe
+    assert [Path(p).name for p in first] == [Path(p).name for p in second]
+    assert all(Path(p).is_file() for p in first + second)
+    stale = time.time() - 2 * 3600
+    os.utime(first_folder, (stale, stale))
+    export_files(services, "000124", features)
+    assert not first_folder.exists() and second_folder.exists()
