@@ -210,15 +210,8 @@ class MotionTextEncoder:
     def tokenize(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Token ids (B, L) and mask (B, L; True = real token): the query module's input."""
         language = self.model.language_model or self.language_model
-        encoded = language.tokenizer(
-            list(texts),
-            padding=True,
-            truncation=True,
-            max_length=self._max_tokens,
-            return_tensors="pt",
-        )
-        ids = encoded["input_ids"].to(self.device)
-        return ids, encoded["attention_mask"].to(self.device).bool()
+        ids, mask = language.tokenize(texts, self._max_tokens)
+        return ids.to(self.device), mask.to(self.device)
 
     @torch.inference_mode()
     def encode_queries(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:

@@ -65,17 +65,23 @@ class LanguageModel(nn.Module):
         self.model = AutoModel.from_pretrained(path)
         self.max_tokens = max_tokens
 
-    def forward(self, texts: Sequence[str]) -> TokenFeatures:
+    def tokenize(
+        self, texts: Sequence[str], max_tokens: int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Token ids (B, L) and mask (B, L; True = real token), on the model's device."""
         device = next(self.model.parameters()).device
         encoded = self.tokenizer(
             list(texts),
             padding=True,
             truncation=True,
-            max_length=self.max_tokens,
+            max_length=max_tokens or self.max_tokens,
             return_tensors="pt",
         ).to(device)
-        hidden = self.model(**encoded).last_hidden_state
-        mask = encoded["attention_mask"].bool()
+        return encoded["input_ids"], encoded["attention_mask"].bool()
+
+    def forward(self, texts: Sequence[str]) -> TokenFeatures:
+        ids, mask = self.tokenize(texts)
+        hidden = self.model(input_ids=ids, attention_mask=mask.long()).last_hidden_state
         return TokenFeatures(hidden, mask, mean_pool(hidden, mask))
 
 
