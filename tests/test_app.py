@@ -341,6 +341,58 @@ def check_downloads(page, links: dict[str, str], stem: str, folder: Path) -> int
 
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+def test_browser_motion_query_and_gallery_buttons(app, tmp_path):
+    """The buttons of a motion query and of the Gallery tab, pressed by their labels:
+    "Search with this motion", "Show" and "Add to my uploads"."""
+    from playwright.sync_api import sync_playwright
+
+    from engine.data.corpus import generate_action
+
+    url, _ = app
+    motion = tmp_path / "my_wave.npy"
+    np.save(motion, generate_action("wave", seed=3).joints)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(url)
+        page.wait_for_selector("#query textarea", timeout=60_000)
+        page.get_by_text("…or search by example motion").click()
+        page.wait_for_function("document.querySelectorAll('input[type=file]').length >= 1")
+        page.locator("input[type=file]").first.set_input_files(str(motion))
+        page.wait_for_timeout(1500)  # the upload finishes before the button reads it
+        page.get_by_role("button", name="Search with this motion").click()
+        page.wait_for_function(
+            "document.querySelector('#status').innerText.match(/\\d+ results for/)",
+            timeout=120_000,
+        )
+        status = page.inner_text("#status")
+        page.get_by_role("tab", name="Gallery").click()
+        page.wait_for_selector("text=/\\d+ motions · page 1 of/", timeout=120_000)
+        page.get_by_role("button", name="Show", exact=True).click()
+        page.wait_for_selector("text=/\\d+ motions · page 1 of/", timeout=60_000)
+        page.get_by_text("Add your own motions").click()
+        # an accordion's content is built when it first opens: wait for its file input
+        page.wait_for_function("document.querySelectorAll('input[type=file]').length >= 2")
+        page.locator("input[type=file]").last.set_input_files(str(motion))
+        page.wait_for_timeout(1500)
+        page.get_by_role("button", name="Add to my uploads").click()
+        page.wait_for_selector("text=/Added 1 motion/", timeout=60_000)
+        report = page.get_by_text(re.compile("Added 1 motion")).inner_text()
+        toasts = page.locator(".toast-body").all_inner_texts()
+        browser.close()
+    assert "my_wave" in status, status
+    assert "my_wave" in report, report
+    assert not errors, errors
+    assert not [t for t in toasts if re.search("error", t, re.I)], toasts
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
 def test_browser_details_of_several_results(app, tmp_path):
     """Details of three results in a row: no error, the 3D viewer shows its model, the
     similarity-over-time plot is drawn, and each download (.npy, .bvh, .mp4) opens."""
