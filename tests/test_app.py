@@ -515,8 +515,11 @@ def test_browser_without_opengl_says_why_and_details_still_open(app, app_cache, 
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
 def test_browser_training_tab_trains_and_activates_a_model(app):
-    """Last in this module: it changes the app's active model."""
+    """Last in this module: it trains, activates the run's model, searches with it, goes
+    back to the shipped model with "Activate" and stops a second run with "Stop"."""
     from playwright.sync_api import sync_playwright
+
+    from demo.services import SHIPPED
 
     url, _ = app
     with sync_playwright() as playwright:
@@ -551,4 +554,15 @@ def test_browser_training_tab_trains_and_activates_a_model(app):
         page.wait_for_function(
             "document.querySelector('#status').innerText.includes('results for')", timeout=120_000
         )
+        # back to the shipped model with "Activate"
+        page.get_by_role("tab", name="Training").click()
+        page.get_by_label("Active model").click()
+        page.get_by_role("option", name=SHIPPED).click()
+        page.get_by_role("button", name="Activate").click()
+        page.wait_for_selector(f"text=Search now uses {SHIPPED}", timeout=300_000)
+        # a new run stopped with "Stop"
+        page.get_by_role("button", name="Start training").click()
+        page.wait_for_function("document.body.innerText.includes('running')", timeout=60_000)
+        page.get_by_role("button", name="Stop", exact=True).click()
+        page.wait_for_selector("text=Stopping after the current step", timeout=30_000)
         browser.close()
