@@ -4,7 +4,7 @@ A motion's captions are drawn from the same random stream as its joints, after t
 (engine/data/corpus/generate.py: plan, then `render_plan`, then `caption_plan`), so they
 cannot be drawn from the plan alone. Only the last step of rendering, solving the joint
 positions (`solve`, ~2/3 of the time), draws nothing from that stream; this module
-replays everything else and skips it. The result is identical to what `write_corpus`
+calls the generator's own `compose_track` and `draw_captions` and skips the solve. The result is identical to what `write_corpus`
 writes into texts/ and meta/ (tests/test_query_overlap.py checks it against the real
 generator), at about a third of the cost and without writing anything.
 
@@ -21,19 +21,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.data.corpus import actions
 from engine.data.corpus.actions import MIRRORED_ACTION
-from engine.data.corpus.captions import caption_plan
-from engine.data.corpus.compose import MotionPlan, _kind, sample_plan
+from engine.data.corpus.compose import compose_track, sample_plan
 from engine.data.corpus.config import (
     HELDOUT_COMBO_SPLIT,
     HELDOUT_PHRASING_SPLIT,
     SPLITS,
     CorpusConfig,
 )
-from engine.data.corpus.generate import _MOTION_STREAM, split_of
-from engine.data.corpus.style import Style, add_life, neutral_track, sample_style
-from engine.data.corpus.tracks import concatenate, layer_upper, smooth_root
+from engine.data.corpus.generate import _MOTION_STREAM, draw_captions, split_of
+from engine.data.corpus.style import sample_style
 from engine.errors import EngineError
 from engine.paths import cache_dir
 from engine.storage import atomic_write_json
@@ -56,26 +53,6 @@ class MotionCaptions:
     captions: tuple[str, ...]
 
 
-def _advance_like_render(plan: MotionPlan, style: Style, rng: np.random.Generator, fps: float):
-    """`compose.render_plan` without its final `solve`: it draws from `rng` exactly what
-    rendering draws, so the captions drawn next are the generator's."""
-    counts = plan.frames(fps)
-    tracks = [neutral_track(counts[0], style)] if counts[0] else []
-    for i, (segment, frames) in enumerate(zip(plan.segments, counts[1:-1], strict=True)):
-        before, after = _kind(plan.segments, i - 1), _kind(plan.segments, i + 1)
-        tracks.append(actions.build(segment, frames, fps, style, rng, before, after))
-    if counts[-1]:
-        tracks.append(neutral_track(counts[-1], style))
-    widths = [round(b * fps) for b in plan.blends[: len(tracks) - 1]]
-    track = concatenate(tracks, widths)
-    if plan.layer is not None:
-        upper = actions.build(plan.layer, round(plan.layer.duration * fps), fps, style, rng)
-        start = round(plan.times(fps)[-1][1] * fps)
-        track = layer_upper(track, upper, start, round(float(rng.uniform(0.3, 0.5)) * fps))
-    smooth_root(track, fps)
-    add_life(track, style, rng, fps)
-
-
 def motion_captions(
     seed: int, index: int, config: CorpusConfig, with_captions: bool = True
 ) -> tuple[MotionCaptions, MotionCaptions]:
@@ -89,16 +66,8 @@ def motion_captions(
     texts: tuple[str, ...] = ()
     mirrored: tuple[str, ...] = ()
     if with_captions:
-        _advance_like_render(plan, style, rng, config.fps)
-        count = int(rng.integers(config.captions[0], config.captions[1] + 1))
-        captions = caption_plan(
-            plan,
-            rng,
-            count,
-            config.heldout_phrasings,
-            heldout=HELDOUT_PHRASING_SPLIT in subsets,
-            typo_rate=config.typo_rate,
-        )
+        compose_track(plan, style, rng, config.fps)  # the draws rendering makes
+        captions = draw_captions(plan, rng, config, subsets)
         texts = tuple(c.text for c in captions)
         mirrored = tuple(c.mirrored().text for c in captions)
     mirror_labels = tuple(MIRRORED_ACTION.get(a, a) for a in labels)

@@ -222,6 +222,13 @@ def _kind(segments: tuple[Segment, ...], index: int) -> str | None:
 
 def render_plan(plan: MotionPlan, style: Style, rng: np.random.Generator, fps: float) -> np.ndarray:
     """Joint positions (T, 22, 3), metres, Y up, floor at 0, starting at the origin facing +Z."""
+    return solve(compose_track(plan, style, rng, fps), fps)
+
+
+def compose_track(plan: MotionPlan, style: Style, rng: np.random.Generator, fps: float):
+    """The plan's body track before it is solved into joints: every random draw of
+    rendering happens here (solving draws none), so the captions drawn next from `rng`
+    can be had without the solve (engine/data/corpus_captions.py)."""
     counts = plan.frames(fps)
     tracks = [neutral_track(counts[0], style)] if counts[0] else []
     for i, (segment, frames) in enumerate(zip(plan.segments, counts[1:-1], strict=True)):
@@ -237,4 +244,4 @@ def render_plan(plan: MotionPlan, style: Style, rng: np.random.Generator, fps: f
         track = layer_upper(track, upper, start, round(float(rng.uniform(0.3, 0.5)) * fps))
     smooth_root(track, fps)
     add_life(track, style, rng, fps)
-    return solve(track, fps)
+    return track

@@ -123,10 +123,10 @@ def generate_action(action: str, seed: int, config: CorpusConfig | None = None) 
     return _realize(plan, style, rng, config, seed, "test", ())
 
 
-def _realize(plan, style, rng, config, index, split, subsets) -> GeneratedMotion:
-    joints = render_plan(plan, style, rng, config.fps)
+def draw_captions(plan, rng: np.random.Generator, config: CorpusConfig, subsets) -> list[Caption]:
+    """The captions of a rendered plan: drawn from `rng` right after the rendering."""
     count = int(rng.integers(config.captions[0], config.captions[1] + 1))
-    captions = caption_plan(
+    return caption_plan(
         plan,
         rng,
         count,
@@ -134,6 +134,11 @@ def _realize(plan, style, rng, config, index, split, subsets) -> GeneratedMotion
         heldout=HELDOUT_PHRASING_SPLIT in subsets,
         typo_rate=config.typo_rate,
     )
+
+
+def _realize(plan, style, rng, config, index, split, subsets) -> GeneratedMotion:
+    joints = render_plan(plan, style, rng, config.fps)
+    captions = draw_captions(plan, rng, config, subsets)
     segments = [
         {"action": s.action, "side": s.side, "start": round(start, 3), "end": round(end, 3)}
         for s, start, end in plan.times(config.fps)
