@@ -199,6 +199,14 @@ def test_help_lists_the_options():
     assert refused.returncode == 2 and "--render-cache-mb must be positive" in refused.stderr
 
 
+def launch_chromium(playwright):
+    """Debian's headless Chromium, as every browser test here drives it."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
 def test_browser_search_plays_videos(app):
@@ -207,10 +215,7 @@ def test_browser_search_plays_videos(app):
     url, _ = app
     OUTPUT.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
@@ -352,10 +357,7 @@ def test_browser_motion_query_and_gallery_buttons(app, tmp_path):
     motion = tmp_path / "my_wave.npy"
     np.save(motion, generate_action("wave", seed=3).joints)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
@@ -405,10 +407,7 @@ def test_browser_details_of_several_results(app, tmp_path):
     OUTPUT.mkdir(exist_ok=True)
     shown = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
@@ -475,10 +474,7 @@ def test_browser_without_opengl_says_why_and_details_still_open(app, app_cache, 
         running_app(app_cache, tmp_path / "nogl.log", **nogl) as (url, _),
         sync_playwright() as playwright,
     ):
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url)
         page.wait_for_selector("#query textarea", timeout=60_000)
@@ -523,10 +519,7 @@ def test_browser_training_tab_trains_and_activates_a_model(app):
 
     url, _ = app
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url)
         page.get_by_role("tab", name="Training").click()
