@@ -93,11 +93,30 @@ class TrainConfig:
 
 
 @dataclass
+class AugmentConfig:
+    """Domain randomisation of the training motions (engine/training/augment.py): each
+    training motion gets `copies` variants, made once before training; 0 = off."""
+
+    copies: int = 0
+    speed_min: float = 0.8  # playback speed factor, drawn uniformly in [min, max]
+    speed_max: float = 1.6
+    spine_degrees: float = 20.0  # bend/twist range of each spine joint and the neck
+    arm_degrees: float = 25.0  # posture range of each upper arm
+    sway_metres: float = 0.06  # horizontal sway range of the whole body
+    noise_metres: float = 0.004  # largest std of the per-joint capture noise
+    sparse_probability: float = 0.5  # spine, neck and collars as a sparse rig places them
+    level_hips_probability: float = 0.5  # hips level with the pelvis, as such rigs have them
+    refit_normalizer: bool = True  # statistics over the originals and their variants
+    workers: int = 0  # processes making the variants; 0 = every CPU
+
+
+@dataclass
 class ExperimentConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -4,9 +4,10 @@ A motion's captions are drawn from the same random stream as its joints, after t
 (engine/data/corpus/generate.py: plan, then `render_plan`, then `caption_plan`), so they
 cannot be drawn from the plan alone. Only the last step of rendering, solving the joint
 positions (`solve`, ~2/3 of the time), draws nothing from that stream; this module
-calls the generator's own `compose_track` and `draw_captions` and skips the solve. The result is identical to what `write_corpus`
-writes into texts/ and meta/ (tests/test_query_overlap.py checks it against the real
-generator), at about a third of the cost and without writing anything.
+calls the generator's own `compose_track` and `draw_captions` and skips the solve. The
+result is identical to what `write_corpus` writes into texts/ and meta/
+(tests/test_query_overlap.py checks it against the real generator), at about a third of
+the cost and without writing anything.
 
 It lives outside engine/data/corpus on purpose: every file there is part of the
 generator's fingerprint (engine/data/embedded.py), and this reader changes no corpus.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,8 +64,10 @@ def training_batches(
     store: TextFeatureStore,
     max_frames: int,
     shard: tuple[int, int] = (0, 1),
+    variants: Mapping[str, Sequence[np.ndarray]] | None = None,
 ) -> Iterator[Batch]:
-    """One epoch: shuffled items, a random caption and a random window each.
+    """One epoch: shuffled items, a random caption and a random window each — of the
+    item's features or, with `variants` (by id), of one of its versions at random.
 
     `shard` = (rank, world size) keeps every `world`-th batch for distributed training.
     Incomplete batches are dropped, and so are batches that would give one process more
@@ -77,7 +79,7 @@ def training_batches(
         start = number * batch_size
         chosen = [items[i] for i in order[start : start + batch_size]]
         captions = [item.captions[rng.integers(len(item.captions))] for item in chosen]
-        windows = [random_window(item.features, max_frames, rng) for item in chosen]
+        windows = [random_window(version(item, variants, rng), max_frames, rng) for item in chosen]
         if number % world != rank:
             continue
         yield Batch(
@@ -86,6 +88,17 @@ def training_batches(
             captions,
             [item.id for item in chosen],
         )
+
+
+def version(
+    item: MotionItem, variants: Mapping[str, Sequence[np.ndarray]] | None, rng: np.random.Generator
+) -> np.ndarray:
+    """The item's features or one of its variants, each as likely."""
+    others = (variants or {}).get(item.id, ())
+    if not others:
+        return item.features
+    pick = rng.integers(len(others) + 1)
+    return item.features if pick == len(others) else others[pick]
 
 
 def steps_per_epoch(num_items: int, batch_size: int, world: int = 1) -> int:

@@ -32,6 +32,7 @@ from engine.models.language import TextFeatureStore, caption_store_path
 from engine.models.retrieval import RetrievalModel
 from engine.motion.normalization import Normalizer
 from engine.paths import cache_dir
+from engine.training.augment import make_variants
 from engine.training.batches import Batch, steps_per_epoch, training_batches
 from engine.training.checkpoint import (
     Checkpoint,
@@ -150,6 +151,7 @@ class Trainer:
                 f"the {cfg.data.train_split} split has {len(train_items)} items, fewer than one "
                 f"batch of {cfg.train.batch_size}: lower train.batch_size"
             )
+        variants = self._augment(train_items)
         run = self._start_run(device, train_items, val_items)
         if cfg.train.resume:
             self._resume(run)
@@ -181,6 +183,7 @@ class Trainer:
                 run.store,
                 cfg.data.max_frames,
                 (self.rank, self.world),
+                variants,
             ):
                 if self._should_stop():
                     stopped = True
@@ -226,6 +229,21 @@ class Trainer:
         )
 
     # ------------------------------------------------------------------ pieces
+    def _augment(self, train_items: list[MotionItem]) -> dict[str, list[np.ndarray]]:
+        """The training motions' variants (none without augmentation); with
+        `refit_normalizer`, the normaliser becomes the statistics of all of them."""
+        augment = self.config.augment
+        if augment.copies < 1:
+            return {}
+        self.emit(TrainEvent("status", message=f"making {augment.copies} variants per motion"))
+        workers = augment.workers or os.cpu_count() or 1
+        variants = make_variants(train_items, augment, self.config.train.seed, workers)
+        if augment.refit_normalizer:
+            sequences = [item.features for item in train_items]
+            sequences += [v for versions in variants.values() for v in versions]
+            self.normalizer = Normalizer.fit(sequences)
+        return variants
+
     def _start_run(
         self, device: torch.device, train_items: list[MotionItem], val_items: list[MotionItem]
     ) -> _Run:

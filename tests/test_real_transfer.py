@@ -1,0 +1,177 @@
+"""Domain randomisation of training motions and the real-transfer measures."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from engine.config import AugmentConfig, ExperimentConfig, apply_overrides
+from engine.evaluation.real_transfer import (
+    expected_hits,
+    load_real_dev,
+    mean_pairwise_cosine,
+)
+from engine.evaluation.realism import dynamics, feature_groups, feature_profile
+from engine.motion.features import joints_to_features
+from engine.motion.normalization import Normalizer
+from engine.motion.skeleton import HUMANML3D
+from engine.training.augment import (
+    HEAD,
+    LEFT_HIP,
+    NECK,
+    PELVIS,
+    SPINE1,
+    SPINE2,
+    augment_joints,
+    change_speed,
+    descendants,
+    interpolate_sparse_joints,
+    level_hips,
+    make_variants,
+    rotate_subtree,
+)
+from engine.training.checkpoint import load_checkpoint
+from engine.training.run import train
+from tests.conftest import SHARED
+
+
+def bone_lengths(joints: np.ndarray) -> np.ndarray:
+    return np.stack(
+        [np.linalg.norm(joints[:, c] - joints[:, p], axis=-1) for p, c in HUMANML3D.bones], -1
+    )
+
+
+def test_descendants_of_the_spine_are_the_upper_body():
+    upper = set(descendants(SPINE1))
+    assert {SPINE2, NECK, HEAD, 20, 21} <= upper  # head and both wrists
+    assert not upper & {PELVIS, LEFT_HIP, 4, 7, 10}  # no leg joint
+
+
+def test_rotating_a_subtree_keeps_every_bone_length(swing_joints):
+    rotvec = np.tile([0.0, 0.0, 0.6], (len(swing_joints), 1))
+    bent = rotate_subtree(swing_joints, SPINE1, rotvec)
+    assert np.allclose(bone_lengths(bent), bone_lengths(swing_joints), atol=1e-9)
+    assert np.allclose(bent[:, :SPINE1], swing_joints[:, :SPINE1])  # legs unmoved
+    assert np.abs(bent[:, HEAD] - swing_joints[:, HEAD]).max() > 0.1  # the head moved
+
+
+def test_change_speed_resamples_in_time(swing_joints):
+    faster = change_speed(swing_joints, 2.0)
+    assert len(faster) == (len(swing_joints) - 1) // 2 + 1
+    assert np.allclose(faster[0], swing_joints[0]) and np.allclose(faster[-1], swing_joints[-1])
+    assert len(change_speed(swing_joints, 0.5)) == 2 * (len(swing_joints) - 1) + 1
+
+
+def test_sparse_rig_puts_the_spine_on_the_pelvis_neck_line(swing_joints):
+    sparse = interpolate_sparse_joints(swing_joints, 1.0)
+    neck = 0.5 * (swing_joints[:, 16] + swing_joints[:, 17])
+    assert np.allclose(sparse[:, NECK], neck)
+    assert np.allclose(sparse[:, SPINE2], 0.5 * (swing_joints[:, PELVIS] + neck))
+    untouched = [j for j in range(22) if j not in (3, 6, 9, 12, 13, 14)]
+    assert np.allclose(sparse[:, untouched], swing_joints[:, untouched])
+
+
+def test_level_hips_removes_the_hips_drop_along_the_torso(swing_joints):
+    level = level_hips(swing_joints, 1.0)
+    up = swing_joints[:, SPINE1] - swing_joints[:, PELVIS]
+    up /= np.linalg.norm(up, axis=-1, keepdims=True)
+    drop = ((level[:, LEFT_HIP] - level[:, PELVIS]) * up).sum(-1)
+    before = ((swing_joints[:, LEFT_HIP] - swing_joints[:, PELVIS]) * up).sum(-1)
+    assert np.abs(drop).max() < 1e-9 < np.abs(before).min()
+
+
+def test_variants_are_valid_rougher_motions_and_reproducible(swing_joints):
+    config = AugmentConfig(copies=2)
+    variant = augment_joints(swing_joints, np.random.default_rng(1), config)
+    assert variant.shape[1:] == (22, 3) and np.isfinite(variant).all()
+    assert np.isfinite(joints_to_features(variant)).all()
+    # capture noise and faster playback: the jerk of real capture, not the generator's
+    assert dynamics(variant)["median_jerk_m_s3"] > 3 * dynamics(swing_joints)["median_jerk_m_s3"]
+
+    class Item:
+        def __init__(self, name: str, features: np.ndarray) -> None:
+            self.id, self.features = name, features
+
+    items = [
+        Item("a", joints_to_features(swing_joints[:80])),
+        Item("b", joints_to_features(swing_joints[80:])),
+    ]
+    first = make_variants(items, config, seed=3)
+    again = make_variants(items, config, seed=3)
+    assert set(first) == {"a", "b"} and all(len(v) == 2 for v in first.values())
+    assert all(np.array_equal(x, y) for k in first for x, y in zip(first[k], again[k], strict=True))
+    assert not np.array_equal(first["a"][0], first["a"][1])
+    assert make_variants(items, AugmentConfig(copies=0), seed=3) == {}
+
+
+def test_training_with_variants_refits_the_normaliser(
+    tiny_config_overrides, tiny_dataset, tmp_path
+):
+    config = apply_overrides(
+        ExperimentConfig(),
+        [
+            *tiny_config_overrides,
+            "train.epochs=1",
+            f"train.out_dir={tmp_path}",
+            "augment.copies=1",
+            "augment.workers=1",
+        ],
+    )
+    result = train(config, show_progress=False)
+    checkpoint = load_checkpoint(result.last_path)
+    assert checkpoint.config.augment.copies == 1
+    # the statistics are those of the training motions and their variants together
+    from engine.data.humanml3d import load_humanml3d
+
+    items = load_humanml3d(tiny_dataset, ("train",)).split("train")
+    variants = make_variants(items, config.augment, config.train.seed)
+    sequences = [i.features for i in items] + [v for vs in variants.values() for v in vs]
+    refit = Normalizer.fit(sequences)
+    assert np.allclose(checkpoint.normalizer.mean, refit.mean, atol=1e-5)
+    assert np.allclose(checkpoint.normalizer.std, refit.std, atol=1e-5)
+    assert not np.allclose(checkpoint.normalizer.std, Normalizer.load(tiny_dataset).std)
+
+
+def test_expected_hits_give_chance_to_a_model_that_scores_everything_alike():
+    correct = np.zeros((4, 20), dtype=bool)
+    correct[:, :5] = True  # a quarter of the gallery carries the query's label
+    flat = np.zeros((4, 20))
+    hit, chance = expected_hits(flat, correct, 1)
+    assert hit == pytest.approx(0.25) and chance == pytest.approx(0.25)
+    hit5, chance5 = expected_hits(flat, correct, 5)
+    expected = 1 - np.prod([(15 - i) / (20 - i) for i in range(5)])  # 1 - C(15,5)/C(20,5)
+    assert hit5 == pytest.approx(expected) and chance5 == pytest.approx(expected)
+    perfect = np.where(correct, 1.0, 0.0)
+    assert expected_hits(perfect, correct, 1)[0] == 1.0
+    worst = np.where(correct, 0.0, 1.0)
+    assert expected_hits(worst, correct, 5)[0] == 0.0
+
+
+def test_mean_pairwise_cosine_of_identical_and_orthogonal_rows():
+    assert mean_pairwise_cosine(np.tile([[1.0, 0.0]], (3, 1))) == pytest.approx(1.0)
+    assert mean_pairwise_cosine(np.eye(4)) == pytest.approx(0.0)
+
+
+def test_feature_profile_groups_cover_every_feature_once():
+    columns = np.concatenate([g.columns for g in feature_groups()])
+    assert sorted(columns) == list(range(263))
+    features = np.zeros((10, 263), np.float32)
+    stats = Normalizer(np.zeros(263), np.ones(263))
+    features[:, feature_groups()[5].columns] = 3.0
+    profile = feature_profile(features, stats)
+    assert profile[feature_groups()[5].name] == pytest.approx(3.0)
+    assert sum(profile.values()) == pytest.approx(3.0)
+
+
+def test_real_development_clips_load_with_their_labels():
+    folder = SHARED / "data" / "real_dev"
+    if not (folder / "labels.json").is_file():
+        pytest.skip(f"the real development clips are not at {folder} (../shared/data/real_dev)")
+    clips = load_real_dev(folder)
+    listed = json.loads((folder / "labels.json").read_text())["clips"]
+    assert len(clips) == len(listed)
+    walk = next(c for c in clips if c.name == "walk")
+    assert walk.labels == {"walk_forward"} and walk.motion.features.shape[1] == 263
+    assert all("(" not in clip.description for clip in clips)
