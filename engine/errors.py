@@ -20,3 +20,8 @@ class MotionFileError(EngineError):
 
 class DatasetError(EngineError):
     """A data set folder that cannot be used: missing split, no readable motion, ..."""
+
+
+class VideoFileError(MotionFileError):
+    """A video given as a motion query that cannot be used: not a video, corrupt,
+    an unsupported codec, too long, or no person in view."""

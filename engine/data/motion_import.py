@@ -84,6 +84,14 @@ def _crop(array: np.ndarray, meta: dict, max_seconds: float) -> tuple[np.ndarray
     return array[: cap + joints], meta
 
 
+def motion_from_joints(
+    path: str | Path, joints: np.ndarray, meta: dict, min_frames: int = MIN_FRAMES
+) -> Motion:
+    """Joints (T, 22, 3) in metres, Y up, at 20 fps recovered from `path` (e.g. a video) ->
+    a `Motion`, with the same checks as a joints file (length, bone lengths, NaN)."""
+    return _to_motion(Path(path), np.asarray(joints, dtype=np.float64), meta, min_frames)
+
+
 def _to_motion(path: Path, array: np.ndarray, meta: dict, min_frames: int) -> Motion:
     """Features (T, 263) or joints (T, 22, 3) in metres at 20 fps -> a `Motion`."""
     is_features = array.ndim == 2
