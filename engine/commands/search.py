@@ -5,7 +5,7 @@ from pathlib import Path
 
 from engine.commands import add_data_argument, add_model_arguments
 
-HELP = "search a gallery by text or by motion file"
+HELP = "search a gallery by text, by motion file or by video"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -13,6 +13,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     query.add_argument("--text", help="a description, e.g. 'a person kicks with the left leg'")
     query.add_argument("--motion", help="a motion file (.npy features/joints or .bvh)")
     query.add_argument("--queries", help="a text file with one text query per line")
+    query.add_argument(
+        "--video", help="a video of a person moving (its motion is recovered: docs/video.md)"
+    )
     add_data_argument(parser)
     add_model_arguments(parser)
     parser.add_argument("--k", type=int, default=5, help="how many results (default 5)")
@@ -33,6 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dataset", action="append", default=[], help="only motions of this data set"
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--motion-out",
+        help="with --video: write the recovered motion here (.npy joints (T, 22, 3) or .bvh)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,8 +71,10 @@ def run(args: argparse.Namespace) -> int:
         results = [answer(v) for v in vectors]
         print(json.dumps(results, indent=None if args.json else 2))
         return 0
-    if args.motion:
-        motion = load_motion_file(args.motion)
+    if args.motion_out and not args.video:
+        raise EngineError("--motion-out writes the motion recovered from --video")
+    if args.motion or args.video:
+        motion = load_motion_file(args.motion) if args.motion else _video_motion(args)
         result = answer(engine.embed_motion(motion.features))
     else:
         result = answer(engine.embed_text(args.text))
@@ -74,6 +83,32 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_table(result)
     return 0
+
+
+def _video_motion(args: argparse.Namespace):
+    """The motion recovered from --video (notes on stderr), written to --motion-out."""
+    import sys
+
+    from engine.data.motion_export import export_bvh, export_joints
+    from engine.errors import EngineError
+    from engine.video import video_to_motion
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage != "pose" or done == total or done % 50 == 0:
+            print(f"{stage}: {done}/{total or '?'}", file=sys.stderr)
+
+    result = video_to_motion(args.video, progress=progress)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.motion_out:
+        out = Path(args.motion_out)
+        if out.suffix.lower() == ".bvh":
+            export_bvh(result.motion, out)
+        elif out.suffix.lower() == ".npy":
+            export_joints(result.motion, out)
+        else:
+            raise EngineError(f"--motion-out must end in .npy or .bvh, got {out.name!r}")
+    return result.motion
 
 
 def _read_lines(path: Path) -> list[str]:

@@ -31,6 +31,11 @@ def export_npy(motion: Motion, folder: str | Path) -> tuple[Path, Path]:
     return features, joints
 
 
+def export_joints(motion: Motion, path: str | Path) -> Path:
+    """Write the joints (T, 22, 3) alone as a .npy file at `path`."""
+    return _write_array(Path(path), motion.joints)
+
+
 def export_bvh(motion: Motion, path: str | Path, order: str = "ZYX") -> Path:
     """Write the motion as a BVH file with rotation channels in `order` (ZYX, ZXY or XYZ)."""
     return write_bvh(path, bvh_from_joints(motion.joints, fps=motion.fps, order=order))
