@@ -29,6 +29,7 @@ class DemoConfig:
     max_upload_mb: float = 20  # larger uploads are refused by Gradio (HTTP 413)
     max_motion_seconds: float = 60  # longer motion uploads are cropped, and the page says so
     max_query_chars: int = 500  # longer text queries are refused with a message
+    max_video_seconds: float = 30  # longer video queries are refused with a message
     render_workers: int = 2
     render_cache_mb: float = 2048  # rendered videos, thumbnails and GLBs kept on disk
 
@@ -85,6 +86,12 @@ def parse_args(argv: Sequence[str] | None = None) -> DemoConfig:
         help="uploaded motions longer than this are cropped to it (default: %(default)s)",
     )
     parser.add_argument(
+        "--max-video-seconds",
+        type=float,
+        default=DemoConfig.max_video_seconds,
+        help="longest video query accepted, in seconds (default: %(default)s)",
+    )
+    parser.add_argument(
         "--max-query-chars",
         type=int,
         default=DemoConfig.max_query_chars,
@@ -98,7 +105,7 @@ def parse_args(argv: Sequence[str] | None = None) -> DemoConfig:
     args = parser.parse_args(argv)
     if args.render_cache_mb <= 0:
         parser.error("--render-cache-mb must be positive")
-    for option in ("max_upload_mb", "max_motion_seconds", "max_query_chars"):
+    for option in ("max_upload_mb", "max_motion_seconds", "max_video_seconds", "max_query_chars"):
         if getattr(args, option) <= 0:
             parser.error(f"--{option.replace('_', '-')} must be positive")
     if not 2 <= args.max_results <= 64:  # a slider needs two values
@@ -117,5 +124,6 @@ def parse_args(argv: Sequence[str] | None = None) -> DemoConfig:
         default_results=min(DemoConfig.default_results, args.max_results),
         max_upload_mb=args.max_upload_mb,
         max_motion_seconds=args.max_motion_seconds,
+        max_video_seconds=args.max_video_seconds,
         max_query_chars=args.max_query_chars,
     )

@@ -1,6 +1,7 @@
 """The Search tab: query by text or by motion file, results as a grid of looping videos
 that appear as they render, details with a 3D viewer, the similarity-over-time plot and
-downloads. Also the named API endpoints `search_text` and `search_motion`.
+downloads. Also the named API endpoints `search_text` and `search_motion`; video queries
+and `search_video` are in demo/video_query.py.
 
 Every video is rendered by the render cache's worker processes (`DemoServices`), never
 in the request's thread; where nothing can be rendered the page says why and shows the
@@ -28,6 +29,7 @@ from demo.results import (
     details_markdown,
 )
 from demo.services import EMBEDDED, UPLOADS, DemoServices
+from demo.video_query import build_video_input, build_video_panel, wire_video_query
 from engine.data.corpus import ACTIONS
 from engine.data.motion_export import export_bvh, export_npy, safe_file_stem
 from engine.data.motion_import import load_motion_file
@@ -138,11 +140,7 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
                     type="filepath",
                 )
                 search_motion = gr.Button("Search with this motion")
-            gr.Markdown(
-                "*Video queries (find the motion a filmed person performs) are planned; "
-                "they will appear here.*",
-                elem_classes="muted",
-            )
+            video_input = build_video_input(services)
             k = gr.Slider(
                 1,
                 config.max_results,
@@ -163,6 +161,7 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
             )
             status = gr.Markdown(elem_id="status")
         with gr.Column(scale=3):
+            video_panel = build_video_panel()
             columns, videos, cards, buttons = [], [], [], []
             for row in range(-(-config.max_results // COLUMNS)):
                 with gr.Row():
@@ -426,5 +425,17 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
         [motion_file, k, source, actions, uploads],
         [api_results, api_videos, api_captions],
         api_name="search_motion",
+    )
+    wire_video_query(
+        services,
+        video_input,
+        video_panel,
+        present=present,
+        wait_until_ready=wait_until_ready,
+        engine_for=engine_for,
+        grid_outputs=grid_outputs,
+        filters=[k, source, actions, uploads],
+        motion_file=motion_file,
+        rendered=rendered,
     )
     return SearchTab(query, k, source, actions, status)

@@ -41,6 +41,7 @@ UPLOADS = "My uploads"
 SHIPPED = "Shipped model"
 GRID = PREVIEW  # 256x256, every other frame: half the work for result grids
 EXPORTS = cache_dir() / "exports"
+VIDEO_EXAMPLES = cache_dir() / "video_examples"  # made from real footage on this machine
 # A download folder lives this long: long enough to click the links of a Details panel,
 # short enough that exports never pile up on a long-running Space.
 EXPORT_MAX_AGE_S = 3600.0
@@ -164,7 +165,7 @@ class DemoServices:
     @property
     def served_folders(self) -> list[Path]:
         """Where the app writes the files it sends to browsers (renders and exports)."""
-        return [self.render.root, EXPORTS]
+        return [self.render.root, EXPORTS, VIDEO_EXAMPLES]
 
     @property
     def private_folders(self) -> list[Path]:
