@@ -66,6 +66,28 @@ def _fourcc(capture: cv2.VideoCapture) -> str:
     return text if text.isprintable() and text.strip() else "unknown"
 
 
+def _avi_codec(path: Path) -> str | None:
+    """The video codec an AVI's stream header declares (after 'strh' 'vids')."""
+    with path.open("rb") as handle:
+        head = handle.read(64 * 1024)
+    at = head.find(b"vids")
+    code = head[at + 4 : at + 8] if at >= 0 else b""
+    return code.decode("latin-1") if len(code) == 4 and code.isascii() else None
+
+
+def _unopened(path: Path, container: str) -> str:
+    codec = _avi_codec(path) if container == "AVI" else None
+    if codec:
+        return (
+            f"the video's codec ({codec}) cannot be decoded here, or the file is corrupt; "
+            "MP4 (H.264) and WebM (VP8/VP9) are known to work"
+        )
+    return (
+        f"the {container} file is corrupt or truncated, or uses a codec that cannot be "
+        "decoded here: it cannot be opened"
+    )
+
+
 def probe(path: str | Path, config: VideoConfig = DEFAULT) -> VideoInfo:
     """Open the video and check it: a `VideoFileError` says what is wrong with it."""
     path = Path(path)
@@ -81,9 +103,7 @@ def probe(path: str | Path, config: VideoConfig = DEFAULT) -> VideoInfo:
     capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
     try:
         if not capture.isOpened():
-            raise VideoFileError(
-                path, f"the {container} file is corrupt or truncated: it cannot be opened"
-            )
+            raise VideoFileError(path, _unopened(path, container))
         codec = _fourcc(capture)
         ok, frame = capture.read()
         if not ok or frame is None:
