@@ -66,6 +66,9 @@ class Gallery:
     def __len__(self) -> int:
         return len(self.items)
 
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self._rows
+
     def row(self, item_id: str) -> int:
         if item_id not in self._rows:
             raise KeyError(f"no motion {item_id!r} in gallery {self.name}")

@@ -12,6 +12,7 @@ from engine.encoder import MotionTextEncoder
 from engine.errors import EngineError
 from engine.gallery import Gallery
 from engine.index import ExactIndex, make_index
+from engine.twins import distinct, twin_of
 
 WINDOW_SECONDS = 2.0
 WINDOW_STRIDE_SECONDS = 0.5
@@ -26,9 +27,10 @@ class Hit:
     dataset: str
     duration: float
     meta: dict = field(default_factory=dict)
+    twin: Hit | None = None  # its mirror twin, when results show one slot per pair
 
     def to_json(self) -> dict:
-        return {
+        record = {
             "id": self.id,
             "score": round(self.score, 6),
             "caption": self.captions[0] if self.captions else "",
@@ -37,6 +39,9 @@ class Hit:
             "dataset": self.dataset,
             "duration": round(self.duration, 3),
         }
+        if self.twin is not None:
+            record["mirror_twin"] = {"id": self.twin.id, "score": round(self.twin.score, 6)}
+        return record
 
 
 @dataclass
@@ -109,6 +114,17 @@ class SearchEngine:
             if r >= 0  # a place an approximate index did not fill
         ]
 
+    def search_distinct(self, vector: np.ndarray, k: int = 10, **filters) -> list[Hit]:
+        """Top-k distinct motions, for people: a motion and its mirror twin share one hit,
+        the better-scoring one, with the other in its `twin` (scored even when the
+        filters leave it out). The top 2k hold at least k pairs, so k slots fill whenever
+        the gallery has k distinct motions."""
+        ranked = self.search_vector(vector, 2 * k, **filters)
+        slots = distinct(ranked, lambda hit: hit.id, self.gallery, k)
+        for first, second in slots:
+            first.twin = second or self._twin_hit(first.id, vector)
+        return [first for first, _ in slots]
+
     def prepare_captions(self) -> None:
         """Embed and index the gallery's captions now (motion→text needs them, text search
         does not; otherwise the first motion→text query pays for it)."""
@@ -167,6 +183,13 @@ class SearchEngine:
             and item.id not in exclude
         ]
         return np.array(rows, dtype=np.int64)
+
+    def _twin_hit(self, item_id: str, vector: np.ndarray) -> Hit | None:
+        twin = twin_of(item_id, self.gallery)
+        if twin is None:
+            return None
+        row = self.gallery.row(twin)
+        return self._hit(row, float(self.gallery.embeddings[row] @ vector))
 
     def _hit(self, row: int, score: float) -> Hit:
         item = self.gallery.items[row]

@@ -28,6 +28,7 @@ from engine.errors import EngineError
 from engine.evaluation.metrics import ranks
 from engine.motion.motion import Motion
 from engine.search import SearchEngine
+from engine.twins import mirror_name
 
 KS = (1, 5)
 
@@ -145,7 +146,7 @@ def embedding_spread(
         len(items), min(corpus_sample, len(items)), replace=False
     )
     corpus = engine.gallery.embeddings[rows]
-    twins = [{items[r].id, *_mirror_ids(items[r].id)} for r in rows]
+    twins = [{items[r].id, mirror_name(items[r].id)} for r in rows]
     return {
         "real_mean_pairwise_cosine": mean_pairwise_cosine(real),
         "corpus_mean_pairwise_cosine": mean_pairwise_cosine(corpus),
@@ -154,7 +155,3 @@ def embedding_spread(
             np.median(nearest_gallery_cosine(engine, corpus, twins))
         ),
     }
-
-
-def _mirror_ids(item_id: str) -> set[str]:
-    return {item_id[1:]} if item_id.startswith("M") else {f"M{item_id}"}
