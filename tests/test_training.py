@@ -154,26 +154,38 @@ def test_cli_rejects_bad_configuration(tmp_path):
 
 
 def test_manager_runs_one_at_a_time_and_stops(tiny_config_overrides, tmp_path):
+    """A second run waits behind the first (its position said), a full queue refuses
+    with a message, a waiting run can be taken out, and the runs never overlap."""
     from engine.errors import EngineError
     from engine.training.manager import TrainingManager
 
-    manager = TrainingManager()
-    assert manager.snapshot().state == "idle"
-    manager.start(config_for(tiny_config_overrides, tmp_path / "a", "train.epochs=200"))
-    with pytest.raises(EngineError, match="already in progress"):
-        manager.start(config_for(tiny_config_overrides, tmp_path / "b"))
-    deadline = time.monotonic() + 60
-    while manager.snapshot().step < 3 and time.monotonic() < deadline:
+    manager = TrainingManager(max_waiting=2)
+    assert manager.snapshot(None).state == "idle"
+    first = manager.submit(config_for(tiny_config_overrides, tmp_path / "a", "train.epochs=200"))
+    second = manager.submit(config_for(tiny_config_overrides, tmp_path / "b", "train.epochs=1"))
+    third = manager.submit(config_for(tiny_config_overrides, tmp_path / "c", "train.epochs=1"))
+    with pytest.raises(EngineError, match="training queue is full"):
+        manager.submit(config_for(tiny_config_overrides, tmp_path / "d"))
+    deadline = time.monotonic() + 120
+    while manager.snapshot(first).step < 3 and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert manager.stop()
-    snapshot = manager.wait(120)
+    waiting = manager.snapshot(second), manager.snapshot(third)
+    assert [w.state for w in waiting] == ["queued", "queued"]
+    assert [w.ahead for w in waiting] == [1, 2]
+    assert "2 runs ahead of yours" in waiting[1].message
+    assert manager.stop(third) and manager.snapshot(third).state == "cancelled"
+    assert manager.snapshot(second).state == "queued"  # still waiting for the first
+    assert manager.stop(first)
+    snapshot = manager.wait(first, 120)
     assert snapshot.state == "stopped" and 3 <= snapshot.step < 1000
     assert snapshot.losses and snapshot.losses[-1][0] == snapshot.step
-    # after it ended, a new run is accepted and its validation is recorded
-    manager.start(config_for(tiny_config_overrides, tmp_path / "c", "train.epochs=1"))
-    snapshot = manager.wait(120)
-    assert snapshot.state == "done" and len(snapshot.validation) == 1
-    assert snapshot.best_path is not None and snapshot.best_path.is_dir()
+    # the waiting run starts once the first has ended, and its validation is recorded
+    done = manager.wait(second, 120)
+    assert done.state == "done" and len(done.validation) == 1
+    assert done.started >= snapshot.started + manager.result(first).seconds  # not overlapping
+    assert done.best_path is not None
+    assert manager.wait_idle(10) and manager.snapshot(third).step == 0
+    assert not (tmp_path / "c").exists()
 
 
 def test_text_encoder_fine_tuning_updates_minilm(tiny_config_overrides, tmp_path):
