@@ -227,7 +227,11 @@ def wire_video_query(
             count = check_count(count, config.max_results)
         except EngineError as error:
             raise user_error(error) from None
-        yield row(None, [gr.update(visible=False), *skip_panel[1:]])
+        # the panel opens (emptied) before it is filled: a video or table made visible in
+        # the same update that gives it a value may stay empty (Gradio 6.31)
+        yield row(
+            None, [gr.update(visible=True), None, None, "*processing the video…*", None, None, None]
+        )
         result = None
         for step in _in_thread(lambda progress: recover(services, path, progress)):
             if isinstance(step, VideoMotion):
@@ -245,7 +249,7 @@ def wire_video_query(
             raise user_error(error) from None
         overlay, downloads = _files(services, path, result)
         seen = [
-            gr.update(visible=True),
+            gr.skip(),
             str(overlay),
             None,
             notes_markdown(result),
