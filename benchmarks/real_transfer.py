@@ -79,8 +79,10 @@ def corpus_guard(engine: SearchEngine) -> float:
     return measured["batches32"]["t2m"]["R@1"]
 
 
-def measure(checkpoint: str | None, corpus: bool = True, profile: bool = False) -> dict:
-    engine = open_search_engine(checkpoint, device="cpu")
+def measure(
+    checkpoint: str | None, corpus: bool = True, profile: bool = False, device: str = "auto"
+) -> dict:
+    engine = open_search_engine(checkpoint, device=device)
     clips = load_real_dev(REAL_DEV)
     motions = real_motions(clips)
     spread_clips = list(motions.values())
@@ -158,11 +160,12 @@ def main() -> None:
     parser.add_argument("--checkpoint", default=None, help="checkpoint folder (default: shipped)")
     parser.add_argument("--no-corpus", action="store_true", help="skip the corpus test guard")
     parser.add_argument("--profile", action="store_true", help="feature-group z table")
+    parser.add_argument("--device", default="auto", help="cpu, cuda, auto (default)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if not (REAL_DEV / "labels.json").is_file():
         raise SystemExit(f"the real development clips are missing: {REAL_DEV}")
-    result = measure(args.checkpoint, corpus=not args.no_corpus, profile=args.profile)
+    result = measure(args.checkpoint, not args.no_corpus, args.profile, args.device)
     if args.json:
         print(json.dumps(result, indent=1))
         return

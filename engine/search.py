@@ -3,6 +3,7 @@ inside a long motion the query matches best."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -10,6 +11,7 @@ import numpy as np
 
 from engine.encoder import MotionTextEncoder
 from engine.errors import EngineError
+from engine.familiarity import Familiarity, FamiliarityCheck
 from engine.gallery import Gallery
 from engine.index import ExactIndex, make_index
 from engine.twins import distinct, twin_of
@@ -76,6 +78,8 @@ class SearchEngine:
         self.gallery = gallery
         self.index = make_index(gallery.embeddings, index_kind)
         self._caption_index: ExactIndex | None = None  # built by prepare_captions
+        self._familiarity: FamiliarityCheck | None = None  # built on the first motion query
+        self._familiarity_lock = threading.Lock()
         self.fps = encoder.skeleton.fps
 
     # ------------------------------------------------------------------ queries
@@ -124,6 +128,18 @@ class SearchEngine:
         for first, second in slots:
             first.twin = second or self._twin_hit(first.id, vector)
         return [first for first, _ in slots]
+
+    def familiarity(self, features: np.ndarray, best_score: float) -> Familiarity:
+        """Whether a query motion (raw features) with this best gallery score looks like
+        the motions the model knows (engine/familiarity.py)."""
+        with self._familiarity_lock:
+            if self._familiarity is None:
+                self._familiarity = FamiliarityCheck.from_gallery(
+                    self.encoder.normalizer,
+                    [item.features for item in self.gallery.items],
+                    self.gallery.embeddings,
+                )
+        return self._familiarity.check(features, best_score)
 
     def prepare_captions(self) -> None:
         """Embed and index the gallery's captions now (motion→text needs them, text search

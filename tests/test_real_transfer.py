@@ -175,3 +175,26 @@ def test_real_development_clips_load_with_their_labels():
     walk = next(c for c in clips if c.name == "walk")
     assert walk.labels == {"walk_forward"} and walk.motion.features.shape[1] == 263
     assert all("(" not in clip.description for clip in clips)
+
+
+def test_familiarity_flags_what_the_gallery_never_shows():
+    from engine.familiarity import FamiliarityCheck
+
+    rng = np.random.default_rng(0)
+    stats = Normalizer(np.zeros(263), np.ones(263))
+    gallery = [rng.normal(0, 1, (40, 263)).astype(np.float32) for _ in range(200)]
+    embeddings = rng.normal(0, 1, (200, 16))
+    embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True)
+    check = FamiliarityCheck.from_gallery(stats, gallery, embeddings)
+    best = float(np.sort(embeddings @ embeddings.T, axis=1)[:, -2].max())  # a typical match
+    assert check.check(gallery[0], best).familiar
+    assert check.check(gallery[0], best).notice() == ""
+    odd = gallery[1].copy()
+    spine3 = next(g for g in feature_groups() if g.name == "rotation: spine3")
+    odd[:, spine3.columns] = 12.0
+    found = check.check(odd, best)
+    assert not found.familiar and found.unusual_groups[0][0] == "rotation: spine3"
+    assert "rotation: spine3" in found.notice() and "caution" in found.notice()
+    lonely = check.check(gallery[0], check.cosine_floor - 0.2)
+    assert not lonely.familiar and "best match scores" in lonely.notice()
+    assert lonely.to_json()["familiar"] is False

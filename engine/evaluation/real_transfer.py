@@ -83,6 +83,9 @@ def motion_query_hits(engine: SearchEngine, clips: list[RealClip]) -> dict:
     vectors = engine.encoder.encode_motions([clip.motion.features for clip in labelled])
     gallery_labels = [set(item.actions) for item in engine.gallery.items]
     correct = np.array([[bool(c.labels & g) for g in gallery_labels] for c in labelled])
+    missing = [c.name for c, row in zip(labelled, correct, strict=True) if not row.any()]
+    if missing:
+        raise EngineError(f"no gallery motion carries the labels of {', '.join(missing)}")
     scores = vectors @ engine.gallery.embeddings.T
     per_clip = {}
     for row, clip in enumerate(labelled):

@@ -1,0 +1,108 @@
+"""Is a query motion like anything the model was trained on? Said honestly with the results.
+
+A model scores every gallery motion for any input, so a motion it cannot read (a kind of
+motion, a skeleton or a capture it never saw) still gets a confident-looking top 5. Two
+signs give it away, both measured against the gallery's own motions:
+- its features: for some feature group (a joint's rotation, the root's velocity, ...)
+  the query's mean |z| under the model's normaliser is beyond what the gallery's
+  motions ever show (their 99th percentile, with a margin);
+- its best match: its highest cosine is below what nearly every gallery motion finds
+  as its nearest other motion (their 2nd percentile).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.evaluation.realism import feature_groups
+from engine.motion.normalization import Normalizer
+
+PERCENTILE = 99.0
+MARGIN = 1.5  # a group must exceed the gallery's 99th percentile by this factor
+MIN_Z = 2.0  # and be at least this far out in absolute terms
+COSINE_PERCENTILE = 2.0
+SHOWN_GROUPS = 3
+
+
+@dataclass(frozen=True)
+class Familiarity:
+    """What the check found for one query motion."""
+
+    unusual_groups: tuple[tuple[str, float], ...]  # (group, query mean |z|), worst first
+    best_cosine: float
+    cosine_floor: float
+
+    @property
+    def familiar(self) -> bool:
+        return not self.unusual_groups and self.best_cosine >= self.cosine_floor
+
+    def notice(self) -> str:
+        """A sentence for the results ('' when the motion looks familiar)."""
+        if self.familiar:
+            return ""
+        reasons = []
+        if self.unusual_groups:
+            names = ", ".join(name for name, _ in self.unusual_groups[:SHOWN_GROUPS])
+            reasons.append(f"its {names} are far outside what the training motions show")
+        if self.best_cosine < self.cosine_floor:
+            reasons.append(
+                f"its best match scores {self.best_cosine:.2f}, where gallery motions find "
+                f"neighbours above {self.cosine_floor:.2f}"
+            )
+        return (
+            "This motion is unlike the motions the model was trained on ("
+            + "; ".join(reasons)
+            + "): treat these results with caution."
+        )
+
+    def to_json(self) -> dict:
+        return {
+            "familiar": self.familiar,
+            "notice": self.notice(),
+            "best_cosine": self.best_cosine,
+            "cosine_floor": self.cosine_floor,
+            "unusual": [{"group": g, "mean_abs_z": z} for g, z in self.unusual_groups],
+        }
+
+
+class FamiliarityCheck:
+    """Limits measured once on a gallery, applied to each query."""
+
+    def __init__(self, normalizer: Normalizer, limits: np.ndarray, cosine_floor: float):
+        self.normalizer = normalizer
+        self.groups = feature_groups()
+        self.limits = limits  # (groups,) mean |z| beyond which a group is unusual
+        self.cosine_floor = cosine_floor
+
+    @classmethod
+    def from_gallery(
+        cls, normalizer: Normalizer, features: Sequence[np.ndarray], embeddings: np.ndarray
+    ) -> FamiliarityCheck:
+        groups = feature_groups()
+        profiles = np.array([_group_z(f, normalizer, groups) for f in features])
+        limits = np.maximum(MARGIN * np.percentile(profiles, PERCENTILE, axis=0), MIN_Z)
+        return cls(normalizer, limits, _nearest_neighbour_floor(embeddings))
+
+    def check(self, features: np.ndarray, best_cosine: float) -> Familiarity:
+        z = _group_z(features, self.normalizer, self.groups)
+        out = np.flatnonzero(z > self.limits)
+        worst = out[np.argsort(-(z[out] / self.limits[out]))]
+        unusual = tuple((self.groups[i].name, float(z[i])) for i in worst)
+        return Familiarity(unusual, float(best_cosine), self.cosine_floor)
+
+
+def _group_z(features: np.ndarray, normalizer: Normalizer, groups) -> np.ndarray:
+    z = np.abs(normalizer.normalize(np.asarray(features, dtype=np.float32)))
+    return np.array([z[:, group.columns].mean() for group in groups])
+
+
+def _nearest_neighbour_floor(embeddings: np.ndarray, sample: int = 2000) -> float:
+    """The COSINE_PERCENTILE-th percentile of gallery motions' best cosine to another
+    motion (a mirror twin counts: it is another motion the query could match)."""
+    rows = embeddings[:sample]
+    scores = rows @ embeddings.T
+    scores[np.arange(len(rows)), np.arange(len(rows))] = -np.inf
+    return float(np.percentile(scores.max(axis=1), COSINE_PERCENTILE))
