@@ -34,13 +34,14 @@ def build_demo(services: DemoServices) -> gr.Blocks:
     with gr.Blocks(title=TITLE) as demo:
         gr.Markdown(f"# {TITLE}\n{INTRO}")
         uploads = gr.State([])
+        model = gr.State(None)  # the model this visitor activated (None: the default)
         with gr.Tab("Search"):
-            search = build_search_tab(services, uploads)
+            search = build_search_tab(services, uploads, model)
         with gr.Tab("Gallery") as gallery_tab:
             build_gallery_tab(services, uploads, search, gallery_tab)
         if services.config.training:
             with gr.Tab("Training"):
-                build_training_tab(services, search)
+                build_training_tab(services, search, model)
         demo.load(
             lambda: services.status if not services.ready.is_set() else "",
             None,

@@ -23,6 +23,11 @@ class DemoConfig:
     # The training tab (a visitor trains and activates models). Off with --no-training
     # for a read-only deployment: no tab, no training endpoint, no training CPU or disk.
     training: bool = True
+    # A visitor's Activate applies to that visitor's session only; with
+    # --shared-activation it changes the model of every visitor (a single-user or
+    # trusted deployment).
+    shared_activation: bool = False
+    runs_budget_mb: float = 8192  # training runs and their generated corpora, oldest go first
     # Caps for a public server, stated on the page next to each input (docs/safety.md).
     max_results: int = 16  # results per query: 1..max_results, also in the API
     default_results: int = 8
@@ -102,10 +107,29 @@ def parse_args(argv: Sequence[str] | None = None) -> DemoConfig:
         action="store_true",
         help="read-only deployment: no training tab and no training endpoints",
     )
+    parser.add_argument(
+        "--shared-activation",
+        action="store_true",
+        help="Activate in the training tab changes the model for every visitor (default: "
+        "only for the visitor who pressed it)",
+    )
+    parser.add_argument(
+        "--runs-budget-mb",
+        type=float,
+        default=DemoConfig.runs_budget_mb,
+        help="disk space for training runs and their generated corpora; the oldest are "
+        "deleted beyond it, never a running or waiting one (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     if args.render_cache_mb <= 0:
         parser.error("--render-cache-mb must be positive")
-    for option in ("max_upload_mb", "max_motion_seconds", "max_video_seconds", "max_query_chars"):
+    for option in (
+        "runs_budget_mb",
+        "max_upload_mb",
+        "max_motion_seconds",
+        "max_video_seconds",
+        "max_query_chars",
+    ):
         if getattr(args, option) <= 0:
             parser.error(f"--{option.replace('_', '-')} must be positive")
     if not 2 <= args.max_results <= 64:  # a slider needs two values
@@ -119,6 +143,8 @@ def parse_args(argv: Sequence[str] | None = None) -> DemoConfig:
         device=args.device,
         allow_data_folders=args.allow_data_folders,
         training=not args.no_training,
+        shared_activation=args.shared_activation,
+        runs_budget_mb=args.runs_budget_mb,
         render_cache_mb=args.render_cache_mb,
         max_results=args.max_results,
         default_results=min(DemoConfig.default_results, args.max_results),

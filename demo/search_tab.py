@@ -70,10 +70,12 @@ class Details:
     notices: list[str]  # what is missing and why, also shown as warnings
 
 
-def motion_details(services: DemoServices, results: SearchResults, slot: int) -> Details:
+def motion_details(
+    services: DemoServices, results: SearchResults, slot: int, model: str | None = None
+) -> Details:
     """The details of result `slot` (0-based): 3D view, timeline, text and downloads."""
     hit, features = results.hits[slot], results.features[slot]
-    timeline = window_timeline(services.encoder(), results.vector, features)
+    timeline = window_timeline(services.encoder(model), results.vector, features)
     plot = pd.DataFrame({"seconds": timeline.times, "similarity": timeline.scores})
     files, notices = export_files(services, hit.id, features)
     glb = None
@@ -115,7 +117,8 @@ class SearchTab:
     status: gr.Markdown
 
 
-def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
+def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State) -> SearchTab:
+    """`model`: the session's activated model (None: the deployment's default)."""
     config = services.config
     results_state = gr.State(None)
     with gr.Row(equal_height=False):
@@ -223,10 +226,11 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
         if services.startup_error:
             raise gr.Error(services.startup_error)
 
-    def engine_for(gallery: str, uploaded) -> SearchEngine:
+    def engine_for(gallery: str, uploaded, model: str | None = None) -> SearchEngine:
+        """The engine of a gallery under the session's model."""
         if gallery == UPLOADS:
-            return services.uploads_engine(list(uploaded or []))
-        return services.engine(gallery)
+            return services.uploads_engine(list(uploaded or []), model)
+        return services.engine(gallery, model=model)
 
     def present(results: SearchResults) -> Iterator[list]:
         n = len(results.hits)
@@ -269,13 +273,13 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
             *[gr.skip()] * (len(grid_outputs) - 1),
         ]
 
-    def ui_search_text(text, count, gallery, labels, uploaded):
+    def ui_search_text(text, count, gallery, labels, uploaded, model=None):
         for message in wait_until_ready():
             yield [message, *[gr.skip()] * (len(grid_outputs) - 1)]
         try:
             text = check_query(text, config.max_query_chars)
             count = check_count(count, config.max_results)
-            engine = engine_for(gallery, uploaded)
+            engine = engine_for(gallery, uploaded, model)
             vector = engine.embed_text(text)
             hits = engine.search_vector(vector, count, labels or None)
         except EngineError as error:
@@ -283,7 +287,7 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
         features = [engine.gallery.item(h.id).features for h in hits]
         yield from present(SearchResults(text, "text", vector, gallery, hits, features))
 
-    def ui_search_motion(path, count, gallery, labels, uploaded):
+    def ui_search_motion(path, count, gallery, labels, uploaded, model=None):
         for message in wait_until_ready():
             yield [message, *[gr.skip()] * (len(grid_outputs) - 1)]
         if not path:
@@ -291,7 +295,7 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
         try:
             count = check_count(count, config.max_results)
             motion = load_motion_file(path, max_seconds=config.max_motion_seconds)
-            engine = engine_for(gallery, uploaded)
+            engine = engine_for(gallery, uploaded, model)
             vector = engine.embed_motion(motion.features)
             hits = engine.search_vector(vector, count, labels or None)
             captions = engine.nearest_captions(vector, 5)
@@ -305,11 +309,11 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
             name += f" (cropped to its first {config.max_motion_seconds:g} s)"
         yield from present(SearchResults(name, "motion", vector, gallery, hits, features, captions))
 
-    def show_details(slot: int, results: SearchResults | None):
+    def show_details(slot: int, results: SearchResults | None, model=None):
         if results is None or slot >= len(results.hits):
             raise gr.Error("run a search first")
         try:
-            shown = motion_details(services, results, slot)
+            shown = motion_details(services, results, slot, model=model)
         except EngineError as error:
             raise user_error(error) from None
         for notice in shown.notices:
@@ -327,14 +331,14 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
             raise user_error(error) from None
         return gr.update(choices=label_choices(labels), value=[])
 
-    inputs = [query, k, source, actions, uploads]
+    inputs = [query, k, source, actions, uploads, model]
     for trigger in (search.click, query.submit):
         trigger(
             ui_search_text, inputs, grid_outputs, api_visibility="private", show_progress="minimal"
         )
     search_motion.click(
         ui_search_motion,
-        [motion_file, k, source, actions, uploads],
+        [motion_file, k, source, actions, uploads, model],
         grid_outputs,
         api_visibility="private",
         show_progress="minimal",
@@ -354,8 +358,8 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
             api_visibility="private",
             show_progress="hidden",
         ).then(
-            lambda results, slot=slot: show_details(slot, results),
-            [results_state],
+            lambda results, model, slot=slot: show_details(slot, results, model=model),
+            [results_state, model],
             detail_outputs,
             api_visibility="private",
         )
@@ -377,21 +381,23 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
             return []
         return [str(paths[i]) for i in range(len(hits))]
 
-    def search_text(query, k=config.default_results, gallery=EMBEDDED, actions=None, uploaded=None):
+    def search_text(
+        query, k=config.default_results, gallery=EMBEDDED, actions=None, uploaded=None, model=None
+    ):
         """Text → motions: ranked gallery motions (id, score, caption, captions, actions,
         dataset, duration) and their rendered videos in the same order."""
         services.ready.wait()
         try:
             query = check_query(query, config.max_query_chars)
             k = check_count(k, config.max_results)
-            engine = engine_for(gallery, uploaded)
+            engine = engine_for(gallery, uploaded, model)
             hits = engine.search_text(query, k, actions=actions or None)
         except EngineError as error:
             raise user_error(error) from None
         return [api_record(i + 1, h) for i, h in enumerate(hits)], rendered(engine, hits)
 
     def search_motion_api(
-        motion, k=config.default_results, gallery=EMBEDDED, actions=None, uploaded=None
+        motion, k=config.default_results, gallery=EMBEDDED, actions=None, uploaded=None, model=None
     ):
         """Motion file → motions, plus the gallery captions nearest to it (motion → text).
         A motion longer than the cap is cropped to it (a warning says so)."""
@@ -403,7 +409,7 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
             loaded = load_motion_file(motion, max_seconds=config.max_motion_seconds)
             if crop_note(loaded):
                 gr.Warning(crop_note(loaded))
-            engine = engine_for(gallery, uploaded)
+            engine = engine_for(gallery, uploaded, model)
             vector = engine.embed_motion(loaded.features)
             hits = engine.search_vector(vector, k, actions or None)
             captions = [c.to_json() for c in engine.nearest_captions(vector, 5)]
@@ -415,14 +421,14 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
     hidden = gr.Button(visible=False)
     hidden.click(
         search_text,
-        [query, k, source, actions, uploads],
+        [query, k, source, actions, uploads, model],
         [api_results, api_videos],
         api_name="search_text",
     )
     hidden_motion = gr.Button(visible=False)
     hidden_motion.click(
         search_motion_api,
-        [motion_file, k, source, actions, uploads],
+        [motion_file, k, source, actions, uploads, model],
         [api_results, api_videos, api_captions],
         api_name="search_motion",
     )
@@ -434,7 +440,7 @@ def build_search_tab(services: DemoServices, uploads: gr.State) -> SearchTab:
         wait_until_ready=wait_until_ready,
         engine_for=engine_for,
         grid_outputs=grid_outputs,
-        filters=[k, source, actions, uploads],
+        filters=[k, source, actions, uploads, model],
         motion_file=motion_file,
         rendered=rendered,
     )

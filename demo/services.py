@@ -1,11 +1,17 @@
 """Everything the demo's handlers share: models, galleries, search engines, the render
 cache and the training manager. Thread-safe; holds no Gradio objects.
 
+Models are per visitor: a handler passes the model name its session activated (None: the
+deployment's default, the shipped model unless the operator allowed visitors to change
+it with --shared-activation). Training outputs stay under a disk budget.
+
 Every picture and video is drawn by the render cache's worker processes (at least one),
 never in a request thread: an OpenGL context belongs to the thread that made it."""
 
 from __future__ import annotations
 
+import json
+import logging
 import secrets
 import shutil
 import threading
@@ -18,7 +24,9 @@ import numpy as np
 
 from demo.config import DemoConfig
 from engine.catalog import open_gallery
+from engine.config import ExperimentConfig
 from engine.data.dataset import MotionItem
+from engine.data.embedded import corpus_folder
 from engine.defaults import resolve_checkpoint
 from engine.encoder import MotionTextEncoder
 from engine.errors import EngineError
@@ -34,6 +42,7 @@ from engine.render import (
     warm_up,
 )
 from engine.search import SearchEngine
+from engine.training.cleanup import prune_to_budget
 from engine.training.manager import TrainingManager
 
 EMBEDDED = "Embedded corpus (unseen test motions)"
@@ -41,6 +50,10 @@ UPLOADS = "My uploads"
 SHIPPED = "Shipped model"
 GRID = PREVIEW  # 256x256, every other frame: half the work for result grids
 EXPORTS = cache_dir() / "exports"
+RUNS = cache_dir() / "runs"  # the training tab's runs
+# A visitor's model counts as in use (its run is never cleaned up) this long after its
+# last search; the deployment's default model always does.
+MODEL_IDLE_S = 3600.0
 VIDEO_EXAMPLES = cache_dir() / "video_examples"  # made from real footage on this machine
 # A download folder lives this long: long enough to click the links of a Details panel,
 # short enough that exports never pile up on a long-running Space.
@@ -64,17 +77,20 @@ class DemoServices:
         self.render = RenderCache(
             max_mb=config.render_cache_mb, workers=max(1, config.render_workers)
         )
-        self.training = TrainingManager()
+        self.training = TrainingManager(on_finished=self.prune_runs)
         self.can_render = rendering_available()
         self.render_problem = None if self.can_render else unavailable_reason()
         self._lock = threading.RLock()
         self.models: dict[str, Path] = {SHIPPED: resolve_checkpoint(config.checkpoint)}
-        self.active_model = SHIPPED
+        self.default_model = SHIPPED
+        self._last_used: dict[str, float] = {}
         self._encoders: dict[Path, MotionTextEncoder] = {}
+        self._corpora: set[Path] = set(_corpora_of_runs(RUNS))
         self.sources: dict[str, Source] = {EMBEDDED: Source(EMBEDDED)}
         if config.gallery:
             self.add_source(config.gallery)
         self._engines: dict[tuple[str, str], SearchEngine] = {}
+        self._building: dict[tuple[str, str], threading.Lock] = {}
         self.ready = threading.Event()
         self.status = "starting"
         self.startup_error: str | None = None
@@ -107,9 +123,17 @@ class DemoServices:
         return thread
 
     # ------------------------------------------------------------------ models
-    def encoder(self, model: str | None = None) -> MotionTextEncoder:
-        path = self.models[model or self.active_model]
+    def model_name(self, model: str | None = None) -> str:
+        """The model a session searches with: the one it activated while that still
+        exists (a cleaned-up run's is gone), else the deployment's default."""
         with self._lock:
+            return model if model in self.models else self.default_model
+
+    def encoder(self, model: str | None = None) -> MotionTextEncoder:
+        with self._lock:
+            name = self.model_name(model)
+            self._last_used[name] = time.time()
+            path = self.models[name]
             if path not in self._encoders:
                 self._encoders[path] = MotionTextEncoder.load(path, self.config.device)
             return self._encoders[path]
@@ -118,15 +142,56 @@ class DemoServices:
         with self._lock:
             self.models[name] = Path(path)
 
-    def activate_model(self, name: str, progress: Progress | None = None) -> None:
-        """Make a model the one search uses, re-encoding the current galleries."""
+    def activate_model(self, name: str, progress: Progress | None = None) -> str:
+        """Prepare a model for a session, encoding the galleries in use with it; with
+        --shared-activation it also becomes every visitor's default. Returns the name
+        for the session to keep."""
         if name not in self.models:
             raise EngineError(f"unknown model {name!r}")
         with self._lock:
-            self.active_model = name
+            if self.config.shared_activation:
+                self.default_model = name
             sources = {source for source, _ in self._engines}
         for source in sources:
-            self.engine(source, progress)
+            self.engine(source, progress, name)
+        return name
+
+    # ------------------------------------------------------------------ training
+    def submit_training(self, config: ExperimentConfig) -> str:
+        """Queue a training run (a ticket for its owner) after cleaning up old ones."""
+        if not config.data.paths:
+            with self._lock:
+                self._corpora.add(corpus_folder(config.data.corpus_size, config.data.corpus_seed))
+        self.prune_runs()
+        return self.training.submit(config)
+
+    def prune_runs(self) -> list[Path]:
+        """Delete the oldest runs and training corpora beyond --runs-budget-mb; never a
+        running or waiting run's folder or corpus, nor a model in use. Models whose run
+        went are forgotten (a session that used one falls back to the default)."""
+        active = self.training.active_configs()
+        now = time.time()
+        with self._lock:
+            in_use = [
+                path
+                for name, path in self.models.items()
+                if name == self.default_model or now - self._last_used.get(name, 0) < MODEL_IDLE_S
+            ]
+            corpora = set(self._corpora)
+        keep = [*in_use, *(Path(c.train.out_dir) for c in active)]
+        keep += [corpus_folder(c.data.corpus_size, c.data.corpus_seed) for c in active]
+        runs = [p for p in RUNS.iterdir() if p.is_dir()] if RUNS.is_dir() else []
+        try:
+            deleted = prune_to_budget([*runs, *corpora], self.config.runs_budget_mb * 2**20, keep)
+        except OSError as error:  # a full or read-only disk must not stop the worker
+            logging.getLogger(__name__).warning("cleaning up runs failed: %s", error)
+            return []
+        with self._lock:
+            for name, path in list(self.models.items()):
+                if any(d == path.resolve() or d in path.resolve().parents for d in deleted):
+                    del self.models[name]
+                    self._encoders.pop(path, None)
+        return deleted
 
     # ------------------------------------------------------------------ galleries
     def add_source(self, folder: str) -> str:
@@ -138,26 +203,37 @@ class DemoServices:
             self.sources[name] = Source(name, str(path))
         return name
 
-    def engine(self, source: str, progress: Progress | None = None) -> SearchEngine:
-        """The search engine of a gallery under the active model (built and cached once)."""
+    def engine(
+        self, source: str, progress: Progress | None = None, model: str | None = None
+    ) -> SearchEngine:
+        """The search engine of a gallery under a session's model (None: the default),
+        built once: the check and the build are under the gallery's own lock, so two
+        searches right after a model change wait for one build instead of both writing
+        the same cache folder."""
         if source not in self.sources:
             raise EngineError(f"unknown gallery {source!r}")
-        encoder = self.encoder()
+        encoder = self.encoder(model)
         key = (source, encoder.fingerprint)
         with self._lock:
             if key in self._engines:
                 return self._engines[key]
-        gallery = open_gallery(encoder, self.sources[source].folder, None, progress)
-        engine = SearchEngine(encoder, gallery)
-        with self._lock:
-            self._engines[key] = engine
-        return engine
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            with self._lock:
+                if key in self._engines:  # built while this thread waited
+                    return self._engines[key]
+            gallery = open_gallery(encoder, self.sources[source].folder, None, progress)
+            engine = SearchEngine(encoder, gallery)
+            with self._lock:
+                self._engines[key] = engine
+                self._building.pop(key, None)
+            return engine
 
-    def uploads_engine(self, items: list[MotionItem]) -> SearchEngine:
+    def uploads_engine(self, items: list[MotionItem], model: str | None = None) -> SearchEngine:
         """A gallery of the motions a visitor uploaded in this session."""
         if not items:
             raise EngineError("no uploaded motions yet: add some in the Gallery tab")
-        encoder = self.encoder()
+        encoder = self.encoder(model)
         gallery: Gallery = build_gallery(UPLOADS, UPLOADS, items, encoder, persist=False)
         return SearchEngine(encoder, gallery)
 
@@ -218,3 +294,17 @@ class DemoServices:
 
     def glb(self, features: np.ndarray) -> Path:
         return self.render.get(features_to_joints(features), "glb", DETAIL)
+
+
+def _corpora_of_runs(runs: Path) -> list[Path]:
+    """The generated corpora that earlier runs under `runs` trained on (from each run's
+    checkpoint configuration), so that a restarted app still cleans them up."""
+    found = []
+    for config in runs.glob("*/*/config.json") if runs.is_dir() else []:
+        try:
+            data = json.loads(config.read_text())["experiment"]["data"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if not data.get("paths"):
+            found.append(corpus_folder(data["corpus_size"], data["corpus_seed"]))
+    return found

@@ -1,8 +1,14 @@
-"""The Training tab: configure a run, watch it live, stop it, make its model active."""
+"""The Training tab: configure a run, wait for it in the queue (one run trains at a
+time), watch it live, stop it, make its model the one this visitor's searches use.
+
+Per visitor: the run's ticket, the models this visitor trained and the activated model
+live in the session's state; other visitors keep theirs (the shipped model) unless the
+app runs with --shared-activation."""
 
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import time
 
 import gradio as gr
@@ -10,10 +16,10 @@ import pandas as pd
 
 from demo.errors import user_error
 from demo.search_tab import SearchTab
-from demo.services import SHIPPED, DemoServices
+from demo.services import RUNS, SHIPPED, DemoServices
 from engine.config import LOSS_KINDS, MOTION_ENCODERS, ExperimentConfig, load_config
 from engine.errors import EngineError
-from engine.paths import REPO_ROOT, cache_dir
+from engine.paths import REPO_ROOT
 
 QUICK_CONFIG = REPO_ROOT / "configs" / "quick.yaml"
 CORPORA = {
@@ -43,7 +49,8 @@ def run_config(
 ) -> ExperimentConfig:
     """The quick preset with the tab's choices applied."""
     base = load_config(QUICK_CONFIG)
-    out_dir = cache_dir() / "runs" / time.strftime("%Y%m%d-%H%M%S")
+    # the time for people, a random tail so that two visitors' runs never share a folder
+    out_dir = RUNS / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
     return dataclasses.replace(
         base,
         data=dataclasses.replace(base.data, corpus_size=CORPORA[data]),
@@ -68,8 +75,20 @@ def progress_bar(fraction: float) -> str:
     )
 
 
-def build_training_tab(services: DemoServices, search: SearchTab) -> None:
+def activation_message(services: DemoServices, name: str) -> str:
+    if services.config.shared_activation:
+        return f"Search now uses **{name}** for every visitor (galleries re-encoded)."
+    return (
+        f"Search now uses **{name}** in this session (galleries re-encoded); other "
+        "visitors keep their own model."
+    )
+
+
+def build_training_tab(services: DemoServices, search: SearchTab, model: gr.State) -> None:
+    """`model`: the session's activated model (None: the deployment's default)."""
     base = load_config(QUICK_CONFIG)
+    ticket = gr.State(None)  # this visitor's current or last run
+    owned = gr.State([])  # names of the models this visitor trained
     gr.Markdown(
         "Train a retrieval model on the same engine as the shipped one. The defaults finish "
         "in a few minutes on a CPU; the first run also generates its corpus."
@@ -111,19 +130,24 @@ def build_training_tab(services: DemoServices, search: SearchTab) -> None:
             activation = gr.Markdown()
 
     def start_run(*values):
+        *choices, mine = values
+        if services.training.snapshot(mine).active:
+            raise gr.Error("your run is still in progress or waiting: stop it first")
         try:
-            services.training.start(run_config(*values))
+            mine = services.submit_training(run_config(*choices))
         except EngineError as error:
             raise user_error(error) from None
-        return "Starting…"
+        return services.training.snapshot(mine).message or "Starting…", mine
 
-    def stop_run():
-        return (
-            "Stopping after the current step…" if services.training.stop() else "No run is active."
-        )
+    def stop_run(mine):
+        if not services.training.stop(mine):
+            return "No run of yours is active."
+        if services.training.snapshot(mine).state == "cancelled":
+            return "Your run was taken out of the queue."
+        return "Stopping after the current step…"
 
-    def poll():
-        s = services.training.snapshot()
+    def poll(mine):
+        s = services.training.snapshot(mine)
         losses = pd.DataFrame(s.losses[-2000:], columns=["step", "loss"]).astype(
             {"step": "int64", "loss": "float64"}
         )
@@ -147,34 +171,40 @@ def build_training_tab(services: DemoServices, search: SearchTab) -> None:
             gr.update(interactive=can_use),
         )
 
-    def use_run(progress=gr.Progress()):
-        s = services.training.snapshot()
+    def use_run(mine, mine_models, progress=gr.Progress()):
+        s = services.training.snapshot(mine)
         if s.best_path is None:
             raise gr.Error("this run saved no checkpoint yet")
         name = f"Trained {s.best_path.parent.name}"
         services.register_model(name, s.best_path)
-        return activate_model(name, progress)
+        return activate_model(name, [*mine_models, name], progress)
 
-    def activate_model(name: str, progress=gr.Progress()):
+    def activate_model(name: str, mine_models, progress=gr.Progress()):
+        if name != SHIPPED and name not in mine_models:  # only this visitor's own models
+            raise gr.Error("choose one of your models")
         try:
             services.activate_model(name, lambda stage, d, t: progress((d, t), desc=stage))
         except EngineError as error:
             raise user_error(error) from None
+        choices = list(dict.fromkeys([SHIPPED, *mine_models]))
         return (
-            f"Search now uses **{name}** (galleries re-encoded).",
-            gr.update(choices=list(services.models), value=name),
+            activation_message(services, name),
+            gr.update(choices=choices, value=name),
+            name,
+            choices[1:],
         )
 
-    inputs = [data, encoder, loss, epochs, batch, lr, seed]
-    start.click(start_run, inputs, status, api_visibility="private")
-    stop.click(stop_run, None, status, api_visibility="private")
+    inputs = [data, encoder, loss, epochs, batch, lr, seed, ticket]
+    start.click(start_run, inputs, [status, ticket], api_visibility="private")
+    stop.click(stop_run, [ticket], status, api_visibility="private")
     timer = gr.Timer(1.0)
     timer.tick(
         poll,
-        None,
+        [ticket],
         [status, progress, loss_plot, recall_plot, use],
         api_visibility="private",
         show_progress="hidden",
     )
-    use.click(use_run, None, [activation, models], api_visibility="private")
-    activate.click(activate_model, [models], [activation, models], api_visibility="private")
+    activated = [activation, models, model, owned]
+    use.click(use_run, [ticket, owned], activated, api_visibility="private")
+    activate.click(activate_model, [models, owned], activated, api_visibility="private")

@@ -217,7 +217,7 @@ def wire_video_query(
     def status(message: str) -> list:
         return row([message, *[gr.skip()] * (len(grid_outputs) - 1)])
 
-    def ui_search_video(path, count, gallery, labels, uploaded):
+    def ui_search_video(path, count, gallery, labels, uploaded, model=None):
         for message in wait_until_ready():
             yield status(message)
         if not path:
@@ -241,7 +241,7 @@ def wire_video_query(
         for note in result.notes:
             gr.Warning(note)
         try:
-            engine = engine_for(gallery, uploaded)
+            engine = engine_for(gallery, uploaded, model)
             vector = engine.embed_motion(result.motion.features)
             hits = engine.search_vector(vector, count, labels or None)
             captions = engine.nearest_captions(vector, 5)
@@ -281,7 +281,7 @@ def wire_video_query(
     )
 
     def search_video(
-        video, k=config.default_results, gallery=EMBEDDED, actions=None, uploaded=None
+        video, k=config.default_results, gallery=EMBEDDED, actions=None, uploaded=None, model=None
     ):
         """Video → motions: the motion of the video's main person is recovered (pose,
         lifting) and searched with; returns the ranked gallery motions (records as for
@@ -297,7 +297,7 @@ def wire_video_query(
         for note in result.notes:
             gr.Warning(note)
         try:
-            engine = engine_for(gallery, uploaded)
+            engine = engine_for(gallery, uploaded, model)
             vector = engine.embed_motion(result.motion.features)
             hits = engine.search_vector(vector, k, actions or None)
             captions = [c.to_json() for c in engine.nearest_captions(vector, 5)]
