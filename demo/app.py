@@ -8,6 +8,7 @@ from demo.config import DemoConfig
 from demo.gallery_tab import build_gallery_tab
 from demo.search_tab import build_search_tab
 from demo.services import DemoServices
+from demo.share import wire_share
 from demo.training_tab import build_training_tab
 
 TITLE = "Motion retrieval: text ⇄ 3D human motion"
@@ -42,6 +43,7 @@ def build_demo(services: DemoServices) -> gr.Blocks:
         if services.config.training:
             with gr.Tab("Training"):
                 build_training_tab(services, search, model)
+        wire_share(demo, search, services)
         demo.load(
             lambda: services.status if not services.ready.is_set() else "",
             None,

@@ -12,6 +12,7 @@ from engine.data.dataset import MotionItem
 from engine.data.motion_import import load_motion_file
 from engine.errors import EngineError
 from engine.render import RenderError
+from engine.twins import distinct, twin_of
 
 PAGE = 24
 
@@ -28,14 +29,22 @@ def build_gallery_tab(
         show = gr.Button("Show", scale=1)
     summary = gr.Markdown()
     thumbnails = gr.Gallery(
-        columns=6, height=520, allow_preview=False, label="Motions", object_fit="contain"
+        columns=6,
+        height=520,
+        allow_preview=False,
+        label="Motions",
+        object_fit="contain",
+        elem_id="gallery-thumbnails",
     )
     with gr.Row():
         preview = gr.Video(
             autoplay=True, loop=True, label="Selected motion", height=300, interactive=False
         )
-        preview_text = gr.Markdown()
-    shown = gr.State([])
+        with gr.Column():
+            preview_text = gr.Markdown(elem_id="gallery-preview-text")
+            twin_button = gr.Button(visible=False, size="sm", elem_id="gallery-twin-button")
+    shown = gr.State([])  # the page's tiles: (motion, its mirror twin or None)
+    previewed = gr.State(None)  # (tile, whether its twin is previewed)
 
     with gr.Accordion("Add your own motions", open=False):
         files = gr.File(
@@ -76,11 +85,17 @@ def build_gallery_tab(
         except EngineError as error:
             raise user_error(error) from None
         labels = sorted({a for item in items for a in item.actions})
+        every = {item.id: item for item in items}
         if wanted != "(all)":
             items = [item for item in items if wanted in item.actions]
-        pages = max(1, -(-len(items) // PAGE))
+        tiles = [
+            (first, every.get(twin_of(first.id, every)))  # its twin outside the filter too
+            for first, _ in distinct(items, lambda item: item.id, every)
+        ]
+        pages = max(1, -(-len(tiles) // PAGE))
         number = min(max(int(number or 1), 1), pages)
-        chosen = items[(number - 1) * PAGE : number * PAGE]
+        page_tiles = tiles[(number - 1) * PAGE : number * PAGE]
+        chosen = [first for first, _ in page_tiles]
         pictures = []
         problem = None if services.can_render else services.render_problem
         if chosen and services.can_render:
@@ -92,10 +107,13 @@ def build_gallery_tab(
                     desc="thumbnails",
                 ):
                     paths[index] = path
-                pictures = [(str(paths[i]), _label(item)) for i, item in enumerate(chosen)]
+                pictures = [(str(paths[i]), _label(*tile)) for i, tile in enumerate(page_tiles)]
             except RenderError as error:  # the list stays; the page says why
                 problem = str(error)
         text = f"{len(items)} motions · page {number} of {pages}"
+        paired = sum(twin is not None for _, twin in tiles)
+        if paired:
+            text += f" · {paired} pairs of mirror twins share a tile"
         if problem:
             text += f" · thumbnails unavailable ({problem})"
         return (
@@ -103,11 +121,23 @@ def build_gallery_tab(
             number,
             text,
             pictures,
-            chosen,
+            page_tiles,
         )
 
-    def select(chosen: list[MotionItem], event: gr.SelectData):
-        item = chosen[event.index]
+    def preview_item(tiles: list, index: int, twin: bool):
+        """The preview of tile `index` (or of its mirror twin) and the way to the other."""
+        item, mirror = tiles[index]
+        if twin and mirror is not None:
+            item, mirror = mirror, item
+        button = gr.update(visible=False)
+        if mirror is not None:
+            button = gr.update(
+                visible=True,
+                value=f"Back to {mirror.id}" if twin else f"Show its mirror twin {mirror.id}",
+            )
+        return (*previewed_item(item, mirror), button, (index, twin))
+
+    def previewed_item(item: MotionItem, mirror: MotionItem | None):
         try:
             video = str(services.video(item.features))
         except RenderError as error:
@@ -115,7 +145,9 @@ def build_gallery_tab(
             gr.Warning(str(error))
         captions_md = "\n".join(f"- {c}" for c in item.captions) or "*no captions*"
         labels = ", ".join(a.replace("_", " ") for a in item.actions) or "no labels"
-        return video, f"### {item.id}\n\n{item.num_frames / 20:.1f} s · {labels}\n\n{captions_md}"
+        twin_md = f"\n\nmirror twin: {mirror.id}" if mirror is not None else ""
+        text = f"### {item.id}\n\n{item.num_frames / 20:.1f} s · {labels}{twin_md}\n\n{captions_md}"
+        return video, text
 
     def add_files(paths, caption_text, uploaded):
         uploaded = list(uploaded or [])
@@ -177,7 +209,23 @@ def build_gallery_tab(
     source.input(lambda: ("(all)", 1), None, [label, page], api_visibility="private").then(
         **browse_io
     )
-    thumbnails.select(select, [shown], [preview, preview_text], api_visibility="private")
+    preview_outputs = [preview, preview_text, twin_button, previewed]
+
+    def select(tiles: list, event: gr.SelectData):
+        return preview_item(tiles, event.index, False)
+
+    thumbnails.select(
+        select,
+        [shown],
+        preview_outputs,
+        api_visibility="private",
+    )
+    twin_button.click(
+        lambda tiles, at: preview_item(tiles, at[0], not at[1]),
+        [shown, previewed],
+        preview_outputs,
+        api_visibility="private",
+    )
     add.click(
         add_files, [files, captions, uploads], [uploads, add_report], api_visibility="private"
     )
@@ -187,9 +235,10 @@ def build_gallery_tab(
         )
 
 
-def _label(item: MotionItem) -> str:
+def _label(item: MotionItem, twin: MotionItem | None = None) -> str:
     caption = item.captions[0] if item.captions else "(no caption)"
-    return f"{item.id} — {caption}"
+    mirror = f" (+ mirror {twin.id})" if twin is not None else ""
+    return f"{item.id}{mirror} — {caption}"
 
 
 def _name(path: str) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.motion.motion import Motion
 from engine.search import CaptionHit, Hit
 
 
@@ -21,6 +22,16 @@ class SearchResults:
     hits: list[Hit]
     features: list[np.ndarray]
     captions: list[CaptionHit] = field(default_factory=list)
+    # the features of each hit's mirror twin (None: it has none), for the details panel
+    twin_features: list[np.ndarray | None] = field(default_factory=list)
+    query_motion: Motion | None = None  # an uploaded query, as the importer read it
+
+    def shown(self, slot: int, twin: bool = False) -> tuple[Hit, np.ndarray]:
+        """The hit of a slot (or its mirror twin) and its features."""
+        hit = self.hits[slot]
+        if twin and hit.twin is not None and slot < len(self.twin_features):
+            return hit.twin, self.twin_features[slot]
+        return hit, self.features[slot]
 
 
 def card_markdown(rank: int, hit: Hit) -> str:
@@ -28,14 +39,20 @@ def card_markdown(rank: int, hit: Hit) -> str:
     labels = " ".join(f"`{a.replace('_', ' ')}`" for a in hit.actions) or "*no labels*"
     caption = html.escape(hit.captions[0]) if hit.captions else "*no caption*"
     more = f" *(+{len(hit.captions) - 1} more)*" if len(hit.captions) > 1 else ""
-    return (
-        f"**#{rank}** · score **{hit.score:.3f}** · {hit.duration:.1f} s\n\n"
+    card = (
+        f"**#{rank}** · `{hit.id.replace('`', '')}` · score **{hit.score:.3f}** · "
+        f"{hit.duration:.1f} s\n\n"
         f"{caption}{more}\n\n{labels}"
     )
+    if hit.twin is not None:
+        card += f"\n\n*+ mirror twin {html.escape(hit.twin.id)} ({hit.twin.score:.3f})*"
+    return card
 
 
 def api_record(rank: int, hit: Hit) -> dict:
-    return {"rank": rank, **hit.to_json()}
+    """A result as the API returns it; `mirror_twin` ({id, score} or None) names the
+    motion's mirror, which shares its slot instead of taking one of its own."""
+    return {"rank": rank, "mirror_twin": None, **hit.to_json()}
 
 
 def captions_table(captions: list[CaptionHit]) -> list[list]:
@@ -47,6 +64,8 @@ def details_markdown(hit: Hit) -> str:
         f"### {html.escape(hit.id)}",
         f"score {hit.score:.3f} · {hit.duration:.1f} s · {hit.dataset}",
     ]
+    if hit.twin is not None:
+        header.append(f"mirror twin {html.escape(hit.twin.id)} · score {hit.twin.score:.3f}")
     if hit.actions:
         header.append("labels: " + ", ".join(a.replace("_", " ") for a in hit.actions))
     segments = hit.meta.get("segments") or []

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +19,10 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
+from demo.compare import build_comparison_view, cleared, comparison_updates
 from demo.errors import user_error
 from demo.limits import check_count, check_query, crop_note
+from demo.query_panel import build_query_panel, panel_updates
 from demo.results import (
     SearchResults,
     api_record,
@@ -29,6 +31,7 @@ from demo.results import (
     details_markdown,
 )
 from demo.services import EMBEDDED, UPLOADS, DemoServices
+from demo.share import ShareControls, build_share_controls
 from demo.video_query import build_video_input, build_video_panel, wire_video_query
 from engine.data.corpus import ACTIONS
 from engine.data.motion_export import export_bvh, export_npy, safe_file_stem
@@ -71,10 +74,15 @@ class Details:
 
 
 def motion_details(
-    services: DemoServices, results: SearchResults, slot: int, model: str | None = None
+    services: DemoServices,
+    results: SearchResults,
+    slot: int,
+    twin: bool = False,
+    model: str | None = None,
 ) -> Details:
-    """The details of result `slot` (0-based): 3D view, timeline, text and downloads."""
-    hit, features = results.hits[slot], results.features[slot]
+    """The details of result `slot` (0-based), or of its mirror twin: 3D view, timeline,
+    text and downloads."""
+    hit, features = results.shown(slot, twin)
     timeline = window_timeline(services.encoder(model), results.vector, features)
     plot = pd.DataFrame({"seconds": timeline.times, "similarity": timeline.scores})
     files, notices = export_files(services, hit.id, features)
@@ -108,6 +116,23 @@ def export_files(
     return [str(p) for p in paths], notices
 
 
+def search_results(
+    engine: SearchEngine, query: str, kind: str, vector: np.ndarray, gallery: str, hits, **more
+) -> SearchResults:
+    """What a search shows: the hits with their features and their mirror twins'."""
+    features = [engine.gallery.item(h.id).features for h in hits]
+    twins = [engine.gallery.item(h.twin.id).features if h.twin else None for h in hits]
+    return SearchResults(query, kind, vector, gallery, hits, features, twin_features=twins, **more)
+
+
+def twin_button(hit, twin: bool):
+    """The details panel's way to the mirror twin of the result shown, and back."""
+    if hit.twin is None:
+        return gr.update(visible=False)
+    label = f"Back to {hit.id}" if twin else f"Show its mirror twin {hit.twin.id}"
+    return gr.update(visible=True, value=label)
+
+
 @dataclass
 class SearchTab:
     query: gr.Textbox
@@ -115,6 +140,11 @@ class SearchTab:
     source: gr.Dropdown
     actions: gr.Dropdown
     status: gr.Markdown
+    search: gr.Button
+    share: ShareControls
+    run_text: Callable  # the text search's handler (query, k, gallery, labels, *extra)
+    extra_inputs: list  # its inputs after the form's four
+    grid_outputs: list
 
 
 def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State) -> SearchTab:
@@ -163,8 +193,10 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
                 info="action labels of the gallery (empty: all motions)",
             )
             status = gr.Markdown(elem_id="status")
+            share = build_share_controls()
         with gr.Column(scale=3):
             video_panel = build_video_panel()
+            query_panel = build_query_panel()
             columns, videos, cards, buttons = [], [], [], []
             for row in range(-(-config.max_results // COLUMNS)):
                 with gr.Row():
@@ -183,7 +215,9 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
                                     elem_id=f"result-video-{slot}",
                                 )
                             )
-                            cards.append(gr.Markdown(elem_classes="card"))
+                            cards.append(
+                                gr.Markdown(elem_classes="card", elem_id=f"result-card-{slot}")
+                            )
                             buttons.append(
                                 gr.Button("Details", size="sm", elem_id=f"details-button-{slot}")
                             )
@@ -211,14 +245,25 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
                             elem_id="details-timeline",
                         )
                         detail_text = gr.Markdown(elem_id="details-text")
+                        twin = gr.Button(visible=False, size="sm", elem_id="details-twin-button")
                 downloads = gr.File(
                     label="Downloads",
                     file_count="multiple",
                     interactive=False,
                     elem_id="details-downloads",
                 )
+                comparison = build_comparison_view()
 
-    grid_outputs = [status, results_state, caption_table, *columns, *cards, *videos]
+    grid_outputs = [
+        status,
+        results_state,
+        caption_table,
+        *columns,
+        *cards,
+        *videos,
+        *query_panel.outputs,
+    ]
+    query_video = grid_outputs.index(query_panel.video)
 
     def wait_until_ready() -> Iterator[str]:
         while not services.ready.wait(0.5):
@@ -245,6 +290,7 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
             *[card_markdown(i + 1, h) for i, h in enumerate(results.hits)],
             *[""] * (config.max_results - n),
             *[None] * config.max_results,
+            *panel_updates(results.query, results.query_motion),
         ]
         yield first
         if not n:
@@ -256,11 +302,17 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
             ]
             return
         started = time.perf_counter()
+        query = [] if results.query_motion is None else [results.query_motion.features]
+        done = 0
         try:
-            for done, (index, path) in enumerate(services.videos(results.features), 1):
+            for index, path in services.videos([*query, *results.features]):
                 update = [gr.skip()] * len(grid_outputs)
+                if index < len(query):  # the query motion, at the head of the results
+                    update[query_video] = str(path)
+                else:
+                    done += 1
+                    update[3 + 2 * config.max_results + index - len(query)] = str(path)
                 update[0] = f"{n} results for *{results.query}* — rendered {done}/{n}"
-                update[3 + 2 * config.max_results + index] = str(path)
                 yield update
         except RenderError as error:  # the results stay; the page says why videos are missing
             yield [
@@ -281,11 +333,10 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
             count = check_count(count, config.max_results)
             engine = engine_for(gallery, uploaded, model)
             vector = engine.embed_text(text)
-            hits = engine.search_vector(vector, count, labels or None)
+            hits = engine.search_distinct(vector, count, actions=labels or None)
         except EngineError as error:
             raise user_error(error) from None
-        features = [engine.gallery.item(h.id).features for h in hits]
-        yield from present(SearchResults(text, "text", vector, gallery, hits, features))
+        yield from present(search_results(engine, text, "text", vector, gallery, hits))
 
     def ui_search_motion(path, count, gallery, labels, uploaded, model=None):
         for message in wait_until_ready():
@@ -297,28 +348,31 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
             motion = load_motion_file(path, max_seconds=config.max_motion_seconds)
             engine = engine_for(gallery, uploaded, model)
             vector = engine.embed_motion(motion.features)
-            hits = engine.search_vector(vector, count, labels or None)
+            hits = engine.search_distinct(vector, count, actions=labels or None)
             captions = engine.nearest_captions(vector, 5)
         except EngineError as error:
             raise user_error(error) from None
-        features = [engine.gallery.item(h.id).features for h in hits]
         name = Path(path).name
         cropped = crop_note(motion)
         if cropped:
             gr.Warning(cropped)
             name += f" (cropped to its first {config.max_motion_seconds:g} s)"
-        yield from present(SearchResults(name, "motion", vector, gallery, hits, features, captions))
+        results = search_results(
+            engine, name, "motion", vector, gallery, hits, captions=captions, query_motion=motion
+        )
+        yield from present(results)
 
-    def show_details(slot: int, results: SearchResults | None, model=None):
+    def show_details(slot: int, results: SearchResults | None, twin: bool = False, model=None):
         if results is None or slot >= len(results.hits):
             raise gr.Error("run a search first")
         try:
-            shown = motion_details(services, results, slot, model=model)
+            shown = motion_details(services, results, slot, twin, model=model)
         except EngineError as error:
             raise user_error(error) from None
         for notice in shown.notices:
             gr.Warning(notice)
-        return shown.glb, shown.plot, shown.text, shown.files
+        button = twin_button(results.hits[slot], twin)
+        return shown.glb, shown.plot, shown.text, shown.files, button, (slot, twin)
 
     def update_labels(gallery: str, uploaded):
         if gallery == UPLOADS:
@@ -347,14 +401,15 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
     def open_details(results: SearchResults | None):
         """Open the panel empty first: a Model3D made visible in the same update that
         gives it a model never loads it (Gradio 6.31), so the model comes in a second one."""
-        return gr.update(visible=results is not None), None, None, "*loading…*", None
+        return gr.update(visible=results is not None), None, None, "*loading…*", None, *cleared()
 
-    detail_outputs = [viewer, timeline, detail_text, downloads]
+    shown_state = gr.State(None)  # (slot, whether its mirror twin is shown)
+    detail_outputs = [viewer, timeline, detail_text, downloads, twin, shown_state]
     for slot, button in enumerate(buttons):
         button.click(
             open_details,
             [results_state],
-            [details, *detail_outputs],
+            [details, *detail_outputs[:4], *comparison.outputs],
             api_visibility="private",
             show_progress="hidden",
         ).then(
@@ -363,6 +418,33 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
             detail_outputs,
             api_visibility="private",
         )
+    twin.click(
+        open_details,
+        [results_state],
+        [details, *detail_outputs[:4], *comparison.outputs],
+        api_visibility="private",
+    ).then(
+        lambda results, shown, model: show_details(shown[0], results, not shown[1], model=model),
+        [results_state, shown_state, model],
+        detail_outputs,
+        api_visibility="private",
+    )
+
+    def show_comparison(results: SearchResults | None, shown, uploaded, model):
+        if results is None or shown is None:
+            raise gr.Error("open the details of a result first")
+        try:
+            engine = engine_for(results.gallery, uploaded, model)
+            return comparison_updates(services, engine, results, *shown)
+        except EngineError as error:
+            raise user_error(error) from None
+
+    comparison.button.click(
+        show_comparison,
+        [results_state, shown_state, uploads, model],
+        comparison.outputs,
+        api_visibility="private",
+    )
     source.change(update_labels, [source, uploads], [actions], api_visibility="private")
 
     # ---------------------------------------------------------------- the named API
@@ -384,14 +466,15 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
     def search_text(
         query, k=config.default_results, gallery=EMBEDDED, actions=None, uploaded=None, model=None
     ):
-        """Text → motions: ranked gallery motions (id, score, caption, captions, actions,
-        dataset, duration) and their rendered videos in the same order."""
+        """Text → motions: k distinct ranked gallery motions (id, score, caption, captions,
+        actions, dataset, duration, mirror_twin: the mirror twin sharing the slot, {id,
+        score} or None) and their rendered videos in the same order."""
         services.ready.wait()
         try:
             query = check_query(query, config.max_query_chars)
             k = check_count(k, config.max_results)
             engine = engine_for(gallery, uploaded, model)
-            hits = engine.search_text(query, k, actions=actions or None)
+            hits = engine.search_distinct(engine.embed_text(query), k, actions=actions or None)
         except EngineError as error:
             raise user_error(error) from None
         return [api_record(i + 1, h) for i, h in enumerate(hits)], rendered(engine, hits)
@@ -411,7 +494,7 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
                 gr.Warning(crop_note(loaded))
             engine = engine_for(gallery, uploaded, model)
             vector = engine.embed_motion(loaded.features)
-            hits = engine.search_vector(vector, k, actions or None)
+            hits = engine.search_distinct(vector, k, actions=actions or None)
             captions = [c.to_json() for c in engine.nearest_captions(vector, 5)]
         except EngineError as error:
             raise user_error(error) from None
@@ -444,4 +527,6 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
         motion_file=motion_file,
         rendered=rendered,
     )
-    return SearchTab(query, k, source, actions, status)
+    return SearchTab(
+        query, k, source, actions, status, search, share, ui_search_text, inputs[4:], grid_outputs
+    )
