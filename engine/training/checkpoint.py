@@ -96,12 +96,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
     for name in (MODEL_FILE, NORMALIZER_FILE, CONFIG_FILE):
         if not (path / name).is_file():
             raise EngineError(f"{path}: not a checkpoint (missing {name})")
-    try:
-        header = json.loads((path / CONFIG_FILE).read_text())
-    except json.JSONDecodeError as error:
-        raise EngineError(f"{path / CONFIG_FILE}: invalid JSON ({error})") from None
-    if header.get("format") != FORMAT:
-        raise EngineError(f"{path}: unknown checkpoint format {header.get('format')!r}")
+    header = _read_header(path)
     config = ExperimentConfig.from_dict(header["experiment"])
     skeleton = SKELETONS.get(header.get("skeleton", ""))
     if skeleton is None:
@@ -125,6 +120,21 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
     return Checkpoint(
         model.to(device).eval(), config, normalizer, path, metrics, header.get("info", {})
     )
+
+
+def read_experiment(path: str | Path) -> ExperimentConfig:
+    """The experiment configuration a checkpoint folder was trained with."""
+    return ExperimentConfig.from_dict(_read_header(Path(path))["experiment"])
+
+
+def _read_header(path: Path) -> dict[str, Any]:
+    try:
+        header = json.loads((path / CONFIG_FILE).read_text())
+    except json.JSONDecodeError as error:
+        raise EngineError(f"{path / CONFIG_FILE}: invalid JSON ({error})") from None
+    if header.get("format") != FORMAT:
+        raise EngineError(f"{path}: unknown checkpoint format {header.get('format')!r}")
+    return header
 
 
 def checkpoint_fingerprint(path: str | Path) -> str:
