@@ -56,15 +56,15 @@ def gl() -> None:
 
 
 @pytest.fixture(scope="module")
-def clip(real_joints: np.ndarray) -> np.ndarray:
-    """24 frames of the real tennis serve (every 4th frame: plenty of movement)."""
-    return real_joints[::4][:24]
+def clip(swing_joints: np.ndarray) -> np.ndarray:
+    """24 frames of the generated tennis swing (every 4th frame: plenty of movement)."""
+    return swing_joints[::4][:24]
 
 
-def walking(real_joints: np.ndarray, metres: float = 6.0) -> np.ndarray:
-    """The real clip carried `metres` along +Z over its length: a motion that travels."""
-    forward = np.linspace(0.0, metres, len(real_joints))
-    return real_joints + forward[:, None, None] * np.array([0.0, 0.0, 1.0])
+def walking(swing_joints: np.ndarray, metres: float = 6.0) -> np.ndarray:
+    """The generated clip carried `metres` along +Z over its length: a motion that travels."""
+    forward = np.linspace(0.0, metres, len(swing_joints))
+    return swing_joints + forward[:, None, None] * np.array([0.0, 0.0, 1.0])
 
 
 def kit_rest_pose(frames: int = 6) -> np.ndarray:
@@ -200,8 +200,8 @@ def test_left_and_right_sides_show_in_their_own_colours(gl, clip):
     assert hue_pixels(mirrored, ORANGE_LEFT) == pytest.approx(hue_pixels(frame, BLUE_RIGHT), 0.1)
 
 
-def test_the_camera_keeps_a_travelling_body_in_every_frame(real_joints):
-    joints = walking(real_joints, metres=6.0)
+def test_the_camera_keeps_a_travelling_body_in_every_frame(swing_joints):
+    joints = walking(swing_joints, metres=6.0)
     settings = RenderSettings()
     camera = follow_camera(joints, HUMANML3D, settings)
     # project every joint with each frame's camera: all must land inside the picture
@@ -219,8 +219,8 @@ def test_the_camera_keeps_a_travelling_body_in_every_frame(real_joints):
     assert steps.max() < 0.2
 
 
-def test_a_travelling_body_is_drawn_whole_in_first_middle_and_last_frame(gl, real_joints):
-    joints = walking(real_joints, metres=6.0)
+def test_a_travelling_body_is_drawn_whole_in_first_middle_and_last_frame(gl, swing_joints):
+    joints = walking(swing_joints, metres=6.0)
     settings = SMALL.replace(show_trajectory=False)
     last = len(joints) - 1
     for frame in iter_frames(joints, settings, frames=[0, last // 2, last]):
@@ -231,9 +231,9 @@ def test_a_travelling_body_is_drawn_whole_in_first_middle_and_last_frame(gl, rea
         assert rows.max() < frame.shape[0] - 1 and columns.max() < frame.shape[1] - 1
 
 
-def test_degenerate_motions_still_render(gl, real_joints, tmp_path):
+def test_degenerate_motions_still_render(gl, swing_joints, tmp_path):
     with np.errstate(all="raise"):
-        assert render_frames(real_joints[:1], SMALL).shape == (1, 96, 96, 3)
+        assert render_frames(swing_joints[:1], SMALL).shape == (1, 96, 96, 3)
         collapsed = np.zeros((3, 22, 3))  # every joint at one point: no width, no facing
         assert render_frames(collapsed, SMALL).std() > 5
         export_glb(collapsed, tmp_path / "point.glb")
@@ -245,12 +245,12 @@ def test_kit_bodies_render_too(gl):
     assert body_mask(frames[0]).sum() > 30
 
 
-def test_body_geometry_is_closed_and_faces_outwards(real_joints):
+def test_body_geometry_is_closed_and_faces_outwards(swing_joints):
     capsule_end, capsule_offset, capsule_faces = unit_capsule(8)
     tips = capsule_offset + capsule_end[:, None] * [0.0, 0.0, 2.0]
     capsule = trimesh.Trimesh(tips, capsule_faces, validate=True)  # drops the degenerate poles
     assert capsule.is_watertight and capsule.volume > 0.8 * np.pi * (4 / 3 + 2)
-    body = SkeletonMesh(HUMANML3D, SMALL).body(real_joints[0])
+    body = SkeletonMesh(HUMANML3D, SMALL).body(swing_joints[0])
     assert body.to_trimesh().is_winding_consistent
     assert np.isfinite(body.positions).all() and np.allclose(
         np.linalg.norm(body.normals, axis=1), 1
@@ -300,8 +300,8 @@ def test_the_thumbnail_is_a_png_of_the_most_telling_pose(gl, clip, tmp_path):
         render_thumbnail(clip, tmp_path / "x.png", SMALL, frame=99)
 
 
-def test_the_representative_frame_is_the_widest_pose(real_joints):
-    joints = real_joints[:10].copy()
+def test_the_representative_frame_is_the_widest_pose(swing_joints):
+    joints = swing_joints[:10].copy()
     spread = joints[6].mean(axis=0) + 1.5 * (joints[6] - joints[6].mean(axis=0))
     joints[6] = spread
     assert representative_frame(joints) == 6
@@ -321,8 +321,8 @@ def test_a_failed_encode_leaves_no_file_behind(tmp_path):
 # --- GLB ----------------------------------------------------------------------------
 
 
-def test_the_glb_reads_back_and_its_keyframes_reproduce_the_joints(real_joints, tmp_path):
-    joints = real_joints[:40]
+def test_the_glb_reads_back_and_its_keyframes_reproduce_the_joints(swing_joints, tmp_path):
+    joints = swing_joints[:40]
     path = export_glb(joints, tmp_path / "motion.glb")
     assert path.read_bytes()[:4] == b"glTF"
     gltf = pygltflib.GLTF2().load(str(path))
