@@ -73,6 +73,24 @@ def swing_joints() -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
+def motion_features(swing_joints) -> np.ndarray:
+    """The generated clip as HumanML3D features (T-1, 263): for the tests that need a
+    motion in that format but not the real sample's exact numbers."""
+    from engine.motion.features import joints_to_features
+
+    return joints_to_features(swing_joints)
+
+
+@pytest.fixture(scope="session")
+def motion_joints(motion_features) -> np.ndarray:
+    """The generated clip's joints as HumanML3D's `new_joints` hold them: recovered from
+    the features (canonical start: at the origin, facing +Z)."""
+    from engine.motion.features import features_to_joints
+
+    return features_to_joints(motion_features)
+
+
+@pytest.fixture(scope="session")
 def tiny_dataset(tmp_path_factory, swing_joints) -> Path:
     """A small HumanML3D-format folder built from one generated clip: four visibly
     different variants (mirrored, time-reversed) × random windows, with captions per
