@@ -194,8 +194,8 @@ def tiny_app(tiny_config_overrides, tmp_path_factory):
 
 def _grid_ids(page) -> list[str]:
     """The motion ids on the result cards, in rank order."""
-    texts = page.locator(".card").all_inner_texts()
-    return [t.split("·")[1].strip() for t in texts if t.strip()]
+    texts = dict.fromkeys(t for t in page.locator(".card").all_inner_texts() if t.strip())
+    return [t.split("·")[1].strip() for t in texts]  # (a card's class is on two elements)
 
 
 def _search(page, query: str, k: int) -> list[str]:
@@ -208,8 +208,9 @@ def _search(page, query: str, k: int) -> list[str]:
     page.fill("#query textarea", query)
     page.click("#search-button")
     page.wait_for_function(
-        f"Array.from(document.querySelectorAll('.card')).filter(c => c.innerText.trim())"
-        f".length == {k} && document.querySelector('#status').innerText.includes('results')",
+        "new Set(Array.from(document.querySelectorAll('.card')).map(c => c.innerText.trim())"
+        f".filter(t => t)).size == {k} && "
+        "document.querySelector('#status').innerText.includes('results')",
         timeout=120_000,
     )
     return _grid_ids(page)
