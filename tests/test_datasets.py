@@ -1,5 +1,5 @@
 """Data set readers (HumanML3D / KIT-ML folders, TMR annotations) on folders built from
-the real clip, with the failure cases a real download has."""
+a generated clip, with the failure cases a real download has."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from engine.data.dataset import merge_datasets
 from engine.data.humanml3d import load_humanml3d, parse_caption_line
 from engine.data.tmr import load_tmr
 from engine.errors import DatasetError
+from engine.motion.normalization import Normalizer
 
 CAPTIONS = (
     "a person swings a tennis racket overhead#a/DET person/NOUN swing/VERB#0.0#0.0\n"
@@ -36,47 +37,51 @@ def _write_folder(root: Path, features: np.ndarray, stats_dir: Path) -> Path:
 
 
 @pytest.fixture
-def folder(tmp_path, real_features, humanml3d_sample_dir) -> Path:
-    return _write_folder(tmp_path / "HumanML3D", real_features, humanml3d_sample_dir)
+def folder(tmp_path, motion_features) -> Path:
+    stats = Normalizer.fit([motion_features])
+    (tmp_path / "stats").mkdir()
+    np.save(tmp_path / "stats" / "Mean.npy", stats.mean)
+    np.save(tmp_path / "stats" / "Std.npy", stats.std)
+    return _write_folder(tmp_path / "HumanML3D", motion_features, tmp_path / "stats")
 
 
-def test_reads_a_humanml3d_folder_with_crops(folder, real_features):
+def test_reads_a_humanml3d_folder_with_crops(folder, motion_features):
     dataset = load_humanml3d(folder)
     assert dataset.skeleton.feature_dim == 263
     assert dataset.normalizer is not None and dataset.normalizer.dim == 263
     assert not dataset.problems
     whole = dataset.items["000001"]
     assert whole.captions == ["a person swings a tennis racket overhead", "someone serves a ball"]
-    assert np.array_equal(whole.features, real_features)
+    assert np.array_equal(whole.features, motion_features)
     crop = dataset.items["000001#1-4"]
     assert crop.captions == ["the person raises the right arm"]
-    assert np.array_equal(crop.features, real_features[20:80])
+    assert np.array_equal(crop.features, motion_features[20:80])
     assert dataset.splits["train"] == ["000001", "000001#1-4", "M000001", "M000001#1-4"]
     assert [i.id for i in dataset.split("val")] == ["000002", "000002#1-4"]
 
 
-def test_bad_files_are_reported_and_the_good_ones_load(folder, real_features):
-    bad = real_features.copy()
+def test_bad_files_are_reported_and_the_good_ones_load(folder, motion_features):
+    bad = motion_features.copy()
     bad[5, 7] = np.nan
     np.save(folder / "new_joint_vecs" / "000002.npy", bad)
-    np.save(folder / "new_joint_vecs" / "M000001.npy", real_features[:, :200])
+    np.save(folder / "new_joint_vecs" / "M000001.npy", motion_features[:, :200])
     (folder / "texts" / "000001.txt").write_text("\n\n")
-    np.save(folder / "new_joint_vecs" / "000004.npy", real_features)
+    np.save(folder / "new_joint_vecs" / "000004.npy", motion_features)
     (folder / "texts" / "000004.txt").write_text(CAPTIONS)
     (folder / "train.txt").write_text("000001\nM000001\n000003\n000004\n")
     dataset = load_humanml3d(folder, splits=("train", "val"))
     problems = "\n".join(dataset.problems)
     assert "000002: new_joint_vecs/000002.npy: contains NaN" in problems
-    assert "M000001.npy: shape (170, 200), expected (frames, 263)" in problems
+    assert f"M000001.npy: shape ({len(motion_features)}, 200), expected (frames, 263)" in problems
     assert "000001: texts/000001.txt: empty caption file" in problems
     assert "000003: new_joint_vecs/000003.npy: missing features file" in problems
     assert sorted(dataset.items) == ["000004", "000004#1-4"]
     assert dataset.splits == {"train": ["000004", "000004#1-4"], "val": []}
 
 
-def test_nothing_readable_is_an_error(folder, real_features):
+def test_nothing_readable_is_an_error(folder, motion_features):
     for motion_id in ("000001", "000002", "M000001"):
-        np.save(folder / "new_joint_vecs" / f"{motion_id}.npy", real_features[:10])
+        np.save(folder / "new_joint_vecs" / f"{motion_id}.npy", motion_features[:10])
     with pytest.raises(DatasetError, match="no motion could be read"):
         load_humanml3d(folder)
 
@@ -101,12 +106,12 @@ def test_caption_line_parsing():
         parse_caption_line("x#y#abc#1.0")
 
 
-def test_reads_tmr_annotations(tmp_path, real_features):
+def test_reads_tmr_annotations(tmp_path, motion_features):
     root = tmp_path / "annotations" / "humanml3d"
     (root / "splits").mkdir(parents=True)
     motions = tmp_path / "motions" / "guoh3dfeats" / "KIT" / "3"
     motions.mkdir(parents=True)
-    np.save(motions / "serve_poses.npy", real_features)
+    np.save(motions / "serve_poses.npy", motion_features)
     annotations = {
         "000010": {
             "path": "KIT/3/serve_poses",
@@ -135,12 +140,12 @@ def test_merging_prefixes_ids(folder):
     assert merged.splits["train"][0] == "a/000001" and "b/000001" in merged.splits["train"]
 
 
-def _kit_folder(root: Path, real_joints: np.ndarray) -> Path:
+def _kit_folder(root: Path, motion_joints: np.ndarray) -> Path:
     from engine.motion.features import joints_to_features
     from engine.motion.skeleton import KIT
 
     kit_from_smpl = [0, 3, 9, 12, 15, 17, 19, 21, 16, 18, 20, 2, 5, 8, 11, 11, 1, 4, 7, 10, 10]
-    joints = real_joints[:, kit_from_smpl] * 1000.0
+    joints = motion_joints[:, kit_from_smpl] * 1000.0
     joints[:, [15, 20], 2] += 60.0
     features = joints_to_features(joints, KIT)
     (root / "new_joint_vecs").mkdir(parents=True)
@@ -153,22 +158,23 @@ def _kit_folder(root: Path, real_joints: np.ndarray) -> Path:
     return root
 
 
-def test_kit_folder_native_and_converted(tmp_path, real_joints):
-    kit = _kit_folder(tmp_path / "KIT-ML", real_joints)
+def test_kit_folder_native_and_converted(tmp_path, motion_joints):
+    kit = _kit_folder(tmp_path / "KIT-ML", motion_joints)
     native = load_humanml3d(kit)
     assert native.skeleton.name == "kit" and native.items["00001"].features.shape[1] == 251
     converted = load_humanml3d(kit, to_humanml3d=True)
     features = converted.items["00001"].features
     assert converted.skeleton.name == "humanml3d" and features.shape[1] == 263
-    # 169 KIT feature frames = 169 poses spanning 168 / 12.5 = 13.44 s; at 20 fps that is
-    # 269 poses, hence 268 feature frames
-    assert len(features) == 268
+    # n KIT feature frames = n poses spanning (n - 1) / 12.5 s; at 20 fps that is
+    # floor((n - 1) / 12.5 * 20) + 1 poses, one feature frame fewer (169 -> 268)
+    poses = len(native.items["00001"].features)
+    assert len(features) == int((poses - 1) / 12.5 * 20)
 
 
-def test_joint_dataset_training_data(tmp_path, folder, real_joints):
+def test_joint_dataset_training_data(tmp_path, folder, motion_joints):
     from engine.data.loading import open_training_data
 
-    kit = _kit_folder(tmp_path / "KIT-ML", real_joints)
+    kit = _kit_folder(tmp_path / "KIT-ML", motion_joints)
     dataset, normalizer = open_training_data([str(folder), str(kit)], ("train", "val"))
     assert dataset.feature_dim == 263 and normalizer.dim == 263
     assert "KIT-ML/00001" in dataset.items and "HumanML3D/000001" in dataset.items
