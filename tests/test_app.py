@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import BVH_SAMPLE, REPO
+from tests.conftest import REPO
 
 OUTPUT = REPO / "test-output"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -118,13 +118,16 @@ def test_text_search_with_parameters(client):
     assert all("wave" in r["actions"] for r in records)
 
 
-def test_motion_search_with_a_real_capture(client):
+def test_motion_search_with_a_bvh_file(client, motion_features, tmp_path):
+    """A .bvh upload (written from the generated clip) searches the gallery."""
     from gradio_client import handle_file
 
-    if not BVH_SAMPLE.exists():
-        pytest.skip(f"real BVH sample not found at {BVH_SAMPLE}")
+    from engine.data.motion_export import export_bvh
+    from engine.motion.motion import Motion
+
+    path = export_bvh(Motion.from_features("swing", motion_features), tmp_path / "swing.bvh")
     records, videos, captions = client.predict(
-        handle_file(str(BVH_SAMPLE)), k=4, api_name="/search_motion"
+        handle_file(str(path)), k=4, api_name="/search_motion"
     )
     assert len(records) == len(videos) == 4
     assert len(captions) == 5 and {"caption", "score", "id"} <= set(captions[0])
@@ -243,7 +246,7 @@ def test_browser_search_plays_videos(app):
     assert re.search(r"8 results for", status), status
 
 
-def test_details_of_a_result_from_a_request_thread(real_features, monkeypatch):
+def test_details_of_a_result_from_a_request_thread(motion_features, monkeypatch):
     """The handler behind *Details*, called from a thread as Gradio does: downloads (the
     video rendered by a worker process), the GLB and the timeline; and where the video
     cannot be made, a notice instead of an error."""
@@ -259,7 +262,7 @@ def test_details_of_a_result_from_a_request_thread(real_features, monkeypatch):
     services = DemoServices(DemoConfig())
     if not services.can_render:
         pytest.skip(f"no offscreen OpenGL here: {services.render_problem}")
-    features = real_features[:60]
+    features = motion_features[:60]
     vector = services.encoder().encode_motions([features])[0]
     hit = Hit("sample/012314", 0.9, ["a person serves"], ["serve"], "sample", 3.0)
     results = SearchResults("query", "motion", vector, EMBEDDED, [hit], [features])
