@@ -1,4 +1,5 @@
-"""The BVH reader and writer, against the real AIST++ capture and an independent parser."""
+"""The BVH reader and writer, against an independent parser: reading the real AIST++
+capture (skipped without ../shared) and writing the generated clip."""
 
 from __future__ import annotations
 
@@ -167,24 +168,24 @@ def test_missing_file_is_a_motion_file_error(tmp_path):
 
 
 @pytest.mark.parametrize("order", ["ZYX", "ZXY", "XYZ"])
-def test_written_file_reads_back_to_the_same_positions(tmp_path, real_joints, order):
-    path = write_bvh(tmp_path / "clip.bvh", bvh_from_joints(real_joints, order=order))
+def test_written_file_reads_back_to_the_same_positions(tmp_path, motion_joints, order):
+    path = write_bvh(tmp_path / "clip.bvh", bvh_from_joints(motion_joints, order=order))
     bvh = read_bvh(path)
-    assert bvh.num_frames == len(real_joints) and bvh.fps == pytest.approx(20.0)
+    assert bvh.num_frames == len(motion_joints) and bvh.fps == pytest.approx(20.0)
     assert bvh.joints[1].rotation_order == order
     positions = by_name(bvh.joint_positions(), bvh.names, HUMANML3D.joint_names)
-    assert np.abs(positions - real_joints).max() < 1e-3
+    assert np.abs(positions - motion_joints).max() < 1e-3
 
 
-def test_written_file_passes_an_independent_parser(tmp_path, real_joints):
-    path = write_bvh(tmp_path / "clip.bvh", bvh_from_joints(real_joints))
+def test_written_file_passes_an_independent_parser(tmp_path, motion_joints):
+    path = write_bvh(tmp_path / "clip.bvh", bvh_from_joints(motion_joints))
     expected = independent_positions(path.read_text())
     for j, name in enumerate(HUMANML3D.joint_names):
-        assert np.abs(expected[name] - real_joints[:, j]).max() < 1e-3, name
+        assert np.abs(expected[name] - motion_joints[:, j]).max() < 1e-3, name
 
 
-def test_written_file_layout(tmp_path, real_joints):
-    text = write_bvh(tmp_path / "clip.bvh", bvh_from_joints(real_joints)).read_text()
+def test_written_file_layout(tmp_path, motion_joints):
+    text = write_bvh(tmp_path / "clip.bvh", bvh_from_joints(motion_joints)).read_text()
     lines = text.splitlines()
     assert lines[:3] == ["HIERARCHY", "ROOT pelvis", "{"]
     assert lines[3:5] == [
@@ -193,17 +194,20 @@ def test_written_file_layout(tmp_path, real_joints):
     ]
     assert text.count("JOINT ") == 21 and text.count("End Site") == 5
     motion = lines.index("MOTION")
-    assert lines[motion + 1 : motion + 3] == [f"Frames: {len(real_joints)}", "Frame Time: 0.050000"]
+    assert lines[motion + 1 : motion + 3] == [
+        f"Frames: {len(motion_joints)}",
+        "Frame Time: 0.050000",
+    ]
     frames = lines[motion + 3 :]
-    assert len(frames) == len(real_joints)
+    assert len(frames) == len(motion_joints)
     assert {len(frame.split()) for frame in frames} == {6 + 21 * 3}
     assert text.count("{") == text.count("}") == 22 + 5
     assert "-0.000000" not in text
     assert not [p for p in tmp_path.iterdir() if p.name != "clip.bvh"]  # no temporary left
 
 
-def test_rest_offsets_have_the_skeleton_bone_lengths(real_joints):
-    bvh = bvh_from_joints(real_joints)
+def test_rest_offsets_have_the_skeleton_bone_lengths(motion_joints):
+    bvh = bvh_from_joints(motion_joints)
     lengths = {joint.name: np.linalg.norm(joint.offset) for joint in bvh.joints}
     for j, name in enumerate(HUMANML3D.joint_names):
         assert lengths[name] == pytest.approx(HUMANML3D.bone_lengths[j], abs=1e-5)
@@ -212,8 +216,8 @@ def test_rest_offsets_have_the_skeleton_bone_lengths(real_joints):
     assert np.allclose(left_knee / np.linalg.norm(left_knee), [0, -1, 0])
 
 
-def test_fully_folded_arm_is_written_without_nan(real_joints):
-    joints = real_joints[:20].astype(np.float64).copy()
+def test_fully_folded_arm_is_written_without_nan(motion_joints):
+    joints = motion_joints[:20].astype(np.float64).copy()
     shoulder, elbow, wrist = (
         HUMANML3D.index(n) for n in ("left_shoulder", "left_elbow", "left_wrist")
     )
@@ -237,6 +241,6 @@ def test_writer_rejects_what_is_not_a_motion(joints):
         bvh_from_joints(joints)
 
 
-def test_format_is_stable_through_a_second_round(real_joints):
-    text = format_bvh(bvh_from_joints(real_joints))
+def test_format_is_stable_through_a_second_round(motion_joints):
+    text = format_bvh(bvh_from_joints(motion_joints))
     assert format_bvh(parse_bvh(text)) == text
