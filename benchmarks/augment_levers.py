@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -50,13 +51,17 @@ COLUMNS = (
 )
 
 
-def run_lever(key: str, seed: int) -> dict:
-    config = apply_overrides(
-        load_config("configs/compare.yaml"),
-        [*BASE, *LEVERS[key][1], f"train.seed={seed}", f"train.out_dir=runs/levers/{key}-s{seed}"],
-    )
-    result = train(config, show_progress=False)
-    return measure(str(result.best_path))
+def run_lever(key: str, seed: int, reuse: bool = False) -> dict:
+    """Train (or with `reuse`, take the finished run already in its folder) and measure."""
+    out = Path("runs/levers") / f"{key}-s{seed}"
+    best = out / "best"
+    if not (reuse and (out / "last" / "model.safetensors").is_file()):
+        config = apply_overrides(
+            load_config("configs/compare.yaml"),
+            [*BASE, *LEVERS[key][1], f"train.seed={seed}", f"train.out_dir={out}"],
+        )
+        best = train(config, show_progress=False).best_path
+    return measure(str(best))
 
 
 def table(results: dict[str, list[dict]]) -> str:
@@ -76,13 +81,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--only", default="", help=f"comma-separated keys of {', '.join(LEVERS)}")
+    parser.add_argument("--reuse", action="store_true", help="measure finished runs again")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     keys = [k.strip() for k in args.only.split(",") if k.strip()] or list(LEVERS)
     unknown = set(keys) - set(LEVERS)
     if unknown:
         parser.error(f"unknown lever(s) {', '.join(sorted(unknown))}; known: {', '.join(LEVERS)}")
-    results = {key: [run_lever(key, seed) for seed in args.seeds] for key in keys}
+    results = {key: [run_lever(key, s, args.reuse) for s in args.seeds] for key in keys}
     print(json.dumps(results, indent=1) if args.json else table(results))
 
 

@@ -15,6 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
+from benchmarks.real_transfer import REAL_DEV, per_clip_table, summary_table, transfer_figures
 from engine.data.corpus import CORPUS_VERSION, HELDOUT_COMBO_SPLIT, HELDOUT_PHRASING_SPLIT
 from engine.data.corpus_captions import split_captions
 from engine.data.embedded import embedded_corpus, generator_fingerprint
@@ -63,6 +64,8 @@ def measure(checkpoint: Path) -> dict:
         "human_queries": evaluate_label_queries(engine, load_label_queries(HUMAN_QUERIES)),
         "real_captures": {},
     }
+    if (REAL_DEV / "labels.json").is_file():
+        result["real_dev"] = transfer_figures(engine, REAL_DEV, corpus=False)
     for name, path in REAL_CAPTURES.items():
         if not path.is_file():
             continue
@@ -163,6 +166,9 @@ def card(checkpoint: Path, result: dict, train_log: dict | None) -> str:
         captions = "; ".join(f"“{c['caption']}”" for c in found["captions"][:3])
         real.append(f"- **{name}**: top-5 gallery motions by label: {motions}.")
         real.append(f"  Nearest gallery captions: {captions}.")
+    real_dev = "The real development clips (../shared/data/real_dev) were not found."
+    if "real_dev" in result:
+        real_dev = summary_table(result["real_dev"]) + "\n\n" + per_clip_table(result["real_dev"])
     training = ""
     train_log = train_log or encoder_config["info"].get("training")
     if train_log:
@@ -229,13 +235,27 @@ description names.
 
 ## Real motion capture (motions the generator never produced)
 
+Ten labelled real captures (`../shared/data/real_dev`, DeepMimic reference motions in the
+HumanML3D joint layout; measured, never trained on) as motion queries against the test
+gallery (a result is right when it carries one of the clip's labels; chance is a random
+ranking), as a small gallery searched by each clip's plain description, and as
+embeddings (mean pairwise cosine of the real clips, the HumanML3D and AIST++ captures
+included, next to that of gallery clips). *Familiar*: whether the familiarity check
+(`engine/familiarity.py`) accepts the clip; the demo shows a notice when it does not.
+Reproduce: `python -m benchmarks.real_transfer` (docs/real_transfer.md).
+
+{real_dev}
+
+The two other real captures in ../shared/data:
+
 {chr(10).join(real) or "The real captures in ../shared/data were not found."}
 
 ## Limits
 
-- Trained only on procedural motion: real capture has styles, props and transitions
-  the generator does not make; expect lower quality on real data (above) than on the
-  corpus's own test split.
+- Trained only on procedural motion (with domain randomisation toward real capture:
+  docs/real_transfer.md): real capture has styles, props and transitions the generator
+  does not make; expect lower quality on real data (above) than on the corpus's own
+  test split.
 - Left/right and counts ("twice") are the hardest part of a description for it.
 - Captions are English; MiniLM handles paraphrases, not other languages.
 """

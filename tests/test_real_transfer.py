@@ -102,6 +102,7 @@ def test_variants_are_valid_rougher_motions_and_reproducible(swing_joints):
     again = make_variants(items, config, seed=3)
     assert set(first) == {"a", "b"} and all(len(v) == 2 for v in first.values())
     assert all(np.array_equal(x, y) for k in first for x, y in zip(first[k], again[k], strict=True))
+    assert first["a"][0].dtype == np.float16
     assert not np.array_equal(first["a"][0], first["a"][1])
     assert make_variants(items, AugmentConfig(copies=0), seed=3) == {}
 
@@ -128,7 +129,7 @@ def test_training_with_variants_refits_the_normaliser(
     items = load_humanml3d(tiny_dataset, ("train",)).split("train")
     variants = make_variants(items, config.augment, config.train.seed)
     sequences = [i.features for i in items] + [v for vs in variants.values() for v in vs]
-    refit = Normalizer.fit(sequences)
+    refit = Normalizer.fit([np.asarray(x, np.float32) for x in sequences])
     assert np.allclose(checkpoint.normalizer.mean, refit.mean, atol=1e-5)
     assert np.allclose(checkpoint.normalizer.std, refit.std, atol=1e-5)
     assert not np.allclose(checkpoint.normalizer.std, Normalizer.load(tiny_dataset).std)
@@ -198,3 +199,14 @@ def test_familiarity_flags_what_the_gallery_never_shows():
     lonely = check.check(gallery[0], check.cosine_floor - 0.2)
     assert not lonely.familiar and "best match scores" in lonely.notice()
     assert lonely.to_json()["familiar"] is False
+
+
+def test_streamed_statistics_equal_the_concatenated_ones():
+    from engine.training.augment import fit_normalizer
+
+    rng = np.random.default_rng(0)
+    sequences = [rng.normal(3, 2, (int(n), 263)) for n in rng.integers(5, 50, 20)]
+    streamed, whole = fit_normalizer(iter(sequences)), Normalizer.fit(sequences)
+    assert np.allclose(streamed.mean, whole.mean) and np.allclose(streamed.std, whole.std)
+    with pytest.raises(ValueError):
+        fit_normalizer([])

@@ -158,3 +158,15 @@ def embedding_spread(
             np.median(nearest_gallery_cosine(engine, corpus, twins))
         ),
     }
+
+
+def familiarity_of(engine: SearchEngine, clips: list[RealClip]) -> dict[str, bool]:
+    """Whether the familiarity check (engine/familiarity.py) accepts each clip — it
+    should, for the actions the corpus has, and should not for the ones it lacks."""
+    vectors = engine.encoder.encode_motions([clip.motion.features for clip in clips])
+    return {
+        clip.name: engine.familiarity(
+            clip.motion.features, engine.search_vector(vector, 1)[0].score
+        ).familiar
+        for clip, vector in zip(clips, vectors, strict=True)
+    }

@@ -15,13 +15,14 @@ one of a motion's versions (the original or a variant) at random.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from engine.config import AugmentConfig
 from engine.data.dataset import MotionItem
 from engine.motion.features import features_to_joints, joints_to_features
+from engine.motion.normalization import Normalizer
 from engine.motion.rotations import qfrom_axis_angle, qrot
 from engine.motion.skeleton import HUMANML3D
 
@@ -138,7 +139,7 @@ def _variants_of(job: tuple[np.ndarray, AugmentConfig, tuple[int, ...]]) -> list
     for _ in range(config.copies):
         made = joints_to_features(augment_joints(joints, rng, config))
         if np.isfinite(made).all():
-            variants.append(made)
+            variants.append(made.astype(np.float16))  # half the memory; normalised later
     return variants
 
 
@@ -155,3 +156,21 @@ def make_variants(
         with multiprocessing.get_context("spawn").Pool(workers) as pool:
             made = pool.map(_variants_of, jobs, chunksize=16)
     return {item.id: variants for item, variants in zip(items, made, strict=True)}
+
+
+def fit_normalizer(sequences: Iterable[np.ndarray]) -> Normalizer:
+    """Mean and std over all frames, accumulated sequence by sequence: the originals and
+    their variants together are too many frames to concatenate (and copy) in memory."""
+    total = squares = None
+    count = 0
+    for sequence in sequences:
+        frames = np.asarray(sequence, dtype=np.float64)
+        if total is None:
+            total, squares = np.zeros(frames.shape[-1]), np.zeros(frames.shape[-1])
+        total += frames.sum(0)
+        squares += (frames * frames).sum(0)
+        count += len(frames)
+    if total is None:
+        raise ValueError("no sequences to fit normalisation statistics on")
+    mean = total / count
+    return Normalizer(mean, np.sqrt(np.maximum(squares / count - mean * mean, 0.0)))

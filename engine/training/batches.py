@@ -98,7 +98,7 @@ def version(
     if not others:
         return item.features
     pick = rng.integers(len(others) + 1)
-    return item.features if pick == len(others) else others[pick]
+    return item.features if pick == len(others) else others[pick].astype(np.float32)
 
 
 def steps_per_epoch(num_items: int, batch_size: int, world: int = 1) -> int:

@@ -8,6 +8,7 @@ Under `torchrun` it trains with DistributedDataParallel (NCCL on GPUs, gloo on C
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import threading
@@ -32,7 +33,7 @@ from engine.models.language import TextFeatureStore, caption_store_path
 from engine.models.retrieval import RetrievalModel
 from engine.motion.normalization import Normalizer
 from engine.paths import cache_dir
-from engine.training.augment import make_variants
+from engine.training.augment import fit_normalizer, make_variants
 from engine.training.batches import Batch, steps_per_epoch, training_batches
 from engine.training.checkpoint import (
     Checkpoint,
@@ -239,9 +240,9 @@ class Trainer:
         workers = augment.workers or os.cpu_count() or 1
         variants = make_variants(train_items, augment, self.config.train.seed, workers)
         if augment.refit_normalizer:
-            sequences = [item.features for item in train_items]
-            sequences += [v for versions in variants.values() for v in versions]
-            self.normalizer = Normalizer.fit(sequences)
+            originals = (item.features for item in train_items)
+            copies = (v for versions in variants.values() for v in versions)
+            self.normalizer = fit_normalizer(itertools.chain(originals, copies))
         return variants
 
     def _start_run(
