@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.data.bvh import Bvh, BvhJoint, format_bvh, read_bvh
+from engine.data.bvh import Bvh, BvhJoint, bvh_from_joints, format_bvh, read_bvh
 from engine.data.kit import kit_to_humanml3d_joints, points_along, resample_positions
 from engine.data.motion_export import export_bvh, export_npy, safe_file_stem
 from engine.data.motion_import import (
@@ -118,6 +118,30 @@ def aist_motion(bvh_sample) -> Motion:
     return load_motion_file(bvh_sample)
 
 
+@pytest.fixture(scope="module")
+def capture(motion_joints) -> Bvh:
+    """The generated clip as a Mixamo-named BVH capture (20 fps, metres, Y up): what the
+    tests of conventions, variants and export start from, so that they run without
+    ../shared; the real capture's own checks are the three `test_real_bvh_*`."""
+    mixamo = {smpl: name for name, smpl in MIXAMO_TO_SMPL.items()}
+    bvh = renamed(bvh_from_joints(motion_joints), mixamo)
+    toes = ("LeftToe", "RightToe")  # no End Site past the toes, as in Mixamo's files
+    joints = tuple(
+        dataclasses.replace(j, end_site=None) if j.name in toes else j for j in bvh.joints
+    )
+    return dataclasses.replace(bvh, joints=joints)
+
+
+@pytest.fixture(scope="module")
+def capture_file(capture, tmp_path_factory) -> Path:
+    return save(capture, tmp_path_factory.mktemp("capture") / "swing_mixamo_names.bvh")
+
+
+@pytest.fixture(scope="module")
+def capture_motion(capture_file) -> Motion:
+    return load_motion_file(capture_file)
+
+
 def chirality(joints: np.ndarray, pelvis: int, left: int, right: int, head: int) -> np.ndarray:
     """Per-frame signed volume spanned by the two hands and the head around the pelvis:
     unchanged by rotation and translation, negated by mirroring."""
@@ -188,15 +212,15 @@ Y_DOWN = np.diag([1.0, -1, -1])
     ids=["z-up-cm", "y-up-inches", "x-up-mm", "upside-down-m"],
 )
 def test_any_up_axis_and_unit_import_to_the_same_motion(
-    tmp_path, aist, aist_motion, axes, scale, up_axis, unit
+    tmp_path, capture, capture_motion, axes, scale, up_axis, unit
 ):
-    path = save(transformed(aist, axes, scale), tmp_path / "moved.bvh")
+    path = save(transformed(capture, axes, scale), tmp_path / "moved.bvh")
     motion = load_motion_file(path)
     assert (motion.meta["up_axis"], motion.meta["unit"]) == (up_axis, unit)
     assert motion.meta["mirrored"] is False
-    assert np.abs(motion.joints - aist_motion.joints).max() < 0.01
+    assert np.abs(motion.joints - capture_motion.joints).max() < 0.01
     # before canonicalisation too: the same heights in metres, turned about Y at most
-    expected, _ = bvh_to_joints(aist)
+    expected, _ = bvh_to_joints(capture)
     joints, _ = bvh_to_joints(read_bvh(path))
     assert np.abs(joints[..., 1] - expected[..., 1]).max() < 1e-5
     spread = np.linalg.norm((joints - joints[:, :1])[..., [0, 2]], axis=-1)
@@ -206,11 +230,11 @@ def test_any_up_axis_and_unit_import_to_the_same_motion(
     )
 
 
-def test_left_handed_file_is_mirrored_back(tmp_path, aist, aist_motion):
-    path = save(transformed(aist, np.diag([-1.0, 1, 1])), tmp_path / "left_handed.bvh")
+def test_left_handed_file_is_mirrored_back(tmp_path, capture, capture_motion):
+    path = save(transformed(capture, np.diag([-1.0, 1, 1])), tmp_path / "left_handed.bvh")
     motion = load_motion_file(path)
     assert motion.meta["mirrored"] is True
-    assert np.abs(motion.joints - aist_motion.joints).max() < 0.01
+    assert np.abs(motion.joints - capture_motion.joints).max() < 0.01
 
 
 # --- joint naming conventions ----------------------------------------------------------
@@ -270,19 +294,21 @@ NAMINGS = {
 
 
 @pytest.mark.parametrize("naming", NAMINGS)
-def test_naming_conventions_map_onto_the_same_joints(tmp_path, aist, aist_motion, naming):
-    path = save(NAMINGS[naming](aist), tmp_path / f"{naming}.bvh")
+def test_naming_conventions_map_onto_the_same_joints(tmp_path, capture, capture_motion, naming):
+    path = save(NAMINGS[naming](capture), tmp_path / f"{naming}.bvh")
     motion = load_motion_file(path)
     assert "placed" not in motion.meta["joint_map"].values()
-    assert np.abs(motion.joints - aist_motion.joints).max() < 1e-4
+    assert np.abs(motion.joints - capture_motion.joints).max() < 1e-4
 
 
 def test_smpl_short_names_are_the_body_models():
     assert SMPL_SHORT["LeftUpLeg"] == "L_Hip" and SMPL_SHORT["RightToe"] == "R_Foot"
 
 
-def test_joints_without_a_source_are_placed(tmp_path, aist, aist_motion):
-    variant = renamed(aist, {"LeftShoulder": "LeftShoulderTwist", "RightShoulder": "RShoulderRoll"})
+def test_joints_without_a_source_are_placed(tmp_path, capture, capture_motion):
+    variant = renamed(
+        capture, {"LeftShoulder": "LeftShoulderTwist", "RightShoulder": "RShoulderRoll"}
+    )
     variant = with_joint_above(variant, "Chest", "Neck", 0.5)  # four spine joints
     variant = with_toe_as_end_site(with_toe_as_end_site(variant, "LeftToe"), "RightToe")
     motion = load_motion_file(save(variant, tmp_path / "sparse.bvh"))
@@ -290,7 +316,7 @@ def test_joints_without_a_source_are_placed(tmp_path, aist, aist_motion):
     placed = {name for name, source in joint_map.items() if source == "placed"}
     assert placed == {"spine1", "spine2", "spine3", "left_collar", "right_collar"}
     assert joint_map["left_foot"] == "End Site of LeftFoot"
-    difference = np.linalg.norm(motion.joints - aist_motion.joints, axis=-1)
+    difference = np.linalg.norm(motion.joints - capture_motion.joints, axis=-1)
     limbs = [H(n) for n in ("left_wrist", "right_wrist", "left_foot", "right_foot", "head")]
     assert difference[:, limbs].max() < 0.1 and np.median(difference) < 0.03
 
@@ -361,13 +387,17 @@ def kit_like(joints_m: np.ndarray) -> np.ndarray:
     return resample_positions(kit / KIT.unit_scale, HUMANML3D.fps, KIT.fps)
 
 
-def test_kit_arrays_import_onto_the_22_joints(tmp_path, real_joints):
-    reference = Motion.from_joints("ref", real_joints)
-    kit_mm = kit_like(real_joints.astype(np.float64))
-    assert len(kit_mm) == 106  # 169 steps of 1/20 s are 105.6 steps of 1/12.5 s
+def test_kit_arrays_import_onto_the_22_joints(tmp_path, motion_joints):
+    reference = Motion.from_joints("ref", motion_joints)
+    kit_mm = kit_like(motion_joints.astype(np.float64))
+    # n poses at 20 fps span (n - 1) / 20 s: floor of that times 12.5, plus one, at 12.5 fps
+    # (170 -> 106); and back, one frame fewer for the features' processing (106 -> 168)
+    steps = (len(motion_joints) - 1) * 12.5 / 20
+    assert len(kit_mm) == int(steps + 1e-9) + 1
     np.save(tmp_path / "kit_joints.npy", kit_mm.astype(np.float32))
     np.save(tmp_path / "kit_features.npy", joints_to_features(kit_mm, KIT))
-    for name, expected_frames in (("kit_joints", 168), ("kit_features", 166)):
+    back = [int((len(kit_mm) - k) * 20 / 12.5 + 1e-9) for k in (1, 2)]
+    for name, expected_frames in zip(("kit_joints", "kit_features"), back, strict=True):
         motion = load_motion_file(tmp_path / f"{name}.npy")
         assert motion.meta["format"] == name and motion.num_frames == expected_frames
         error = np.linalg.norm(motion.joints - reference.joints[: motion.num_frames], axis=-1)
@@ -461,8 +491,8 @@ def test_bad_arrays_are_refused_with_the_reason(tmp_path, array, message):
     assert str(caught.value).startswith(str(path))
 
 
-def test_minimum_length_is_a_parameter(tmp_path, real_features):
-    path = write_array(tmp_path / "short.npy", real_features[:5])
+def test_minimum_length_is_a_parameter(tmp_path, motion_features):
+    path = write_array(tmp_path / "short.npy", motion_features[:5])
     assert load_motion_file(path, min_frames=5).num_frames == 5
     with pytest.raises(MotionFileError, match="at least 6"):
         load_motion_file(path, min_frames=6)
@@ -475,10 +505,10 @@ def test_pickles_are_never_loaded(tmp_path):
         load_motion_file(path)
 
 
-def test_other_files_named_npy(tmp_path, real_features):
+def test_other_files_named_npy(tmp_path, motion_features):
     archive = tmp_path / "archive.npy"
     with archive.open("wb") as handle:
-        np.savez(handle, features=real_features)
+        np.savez(handle, features=motion_features)
     with pytest.raises(MotionFileError, match=r"archive\.npy: is a \.npz archive"):
         load_motion_file(archive)
     text = tmp_path / "notes.npy"
@@ -487,35 +517,35 @@ def test_other_files_named_npy(tmp_path, real_features):
         load_motion_file(text)
 
 
-def test_unknown_skeleton_names_the_missing_joints(tmp_path, aist):
-    path = save(renamed(aist, {"LeftHand": "Paw_L", "RightHand": "Paw_R"}), tmp_path / "cat.bvh")
+def test_unknown_skeleton_names_the_missing_joints(tmp_path, capture):
+    path = save(renamed(capture, {"LeftHand": "Paw_L", "RightHand": "Paw_R"}), tmp_path / "cat.bvh")
     with pytest.raises(MotionFileError) as caught:
         load_motion_file(path)
     message = str(caught.value)
     assert message.startswith(f"{path}: unknown skeleton: no joint of the file matches ")
     assert "left_wrist, right_wrist (of the 22 HumanML3D joints)" in message
     assert "Paw_L" in message  # the file's own names are listed to help
-    robot = renamed(aist, {n: f"Bone{k}" for k, n in enumerate(aist.names)})
+    robot = renamed(capture, {n: f"Bone{k}" for k, n in enumerate(capture.names)})
     with pytest.raises(MotionFileError, match="matches pelvis, left_hip, right_hip, left_knee"):
         load_motion_file(save(robot, tmp_path / "robot.bvh"))
 
 
-def test_truncated_and_short_bvh(tmp_path, bvh_sample, aist):
-    text = bvh_sample.read_text()
+def test_truncated_and_short_bvh(tmp_path, capture_file, capture):
+    text = capture_file.read_text()
     cut = tmp_path / "cut.bvh"
     cut.write_text(text[: len(text) * 2 // 3])
     with pytest.raises(MotionFileError, match=r"cut\.bvh: the file is truncated"):
         load_motion_file(cut)
-    short = save(aist_with_frames(aist, 25), tmp_path / "short.bvh")  # 0.4 s: 9 poses
+    short = save(aist_with_frames(capture, 9), tmp_path / "short.bvh")  # 0.4 s: 9 poses
     with pytest.raises(MotionFileError, match=r"short\.bvh: too short: 8 frames"):
         load_motion_file(short)
 
 
-def test_coinciding_joints_are_refused(tmp_path, aist):
-    toe = aist.names.index("LeftToe")
-    joints = list(aist.joints)
+def test_coinciding_joints_are_refused(tmp_path, capture):
+    toe = capture.names.index("LeftToe")
+    joints = list(capture.joints)
     joints[toe] = dataclasses.replace(joints[toe], offset=np.zeros(3))
-    path = save(dataclasses.replace(aist, joints=tuple(joints)), tmp_path / "flat.bvh")
+    path = save(dataclasses.replace(capture, joints=tuple(joints)), tmp_path / "flat.bvh")
     with pytest.raises(MotionFileError, match="left_ankle and left_foot coincide"):
         load_motion_file(path)
 
@@ -523,35 +553,35 @@ def test_coinciding_joints_are_refused(tmp_path, aist):
 # --- export ----------------------------------------------------------------------------
 
 
-def test_npy_export_round_trips_exactly(tmp_path, aist_motion):
-    features_path, joints_path = export_npy(aist_motion, tmp_path / "out")
-    assert features_path.name == "aist_dance_mixamo_names_features.npy"
-    assert joints_path.name == "aist_dance_mixamo_names_joints.npy"
+def test_npy_export_round_trips_exactly(tmp_path, capture_motion):
+    features_path, joints_path = export_npy(capture_motion, tmp_path / "out")
+    assert features_path.name == "swing_mixamo_names_features.npy"
+    assert joints_path.name == "swing_mixamo_names_joints.npy"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
         [features_path.name, joints_path.name]
     )
     joints = np.load(joints_path, allow_pickle=False)
-    assert joints.dtype == np.float32 and joints.shape == (239, 22, 3)
-    assert np.array_equal(joints, aist_motion.joints)
+    assert joints.dtype == np.float32 and joints.shape == capture_motion.joints.shape
+    assert np.array_equal(joints, capture_motion.joints)
     again = load_motion_file(features_path)
-    assert np.array_equal(again.features, aist_motion.features)
-    assert np.array_equal(again.joints, aist_motion.joints)
+    assert np.array_equal(again.features, capture_motion.features)
+    assert np.array_equal(again.joints, capture_motion.joints)
     # the joints file re-enters HumanML3D's processing (one pose fewer), to the same poses
     from_joints = load_motion_file(joints_path)
-    assert np.abs(from_joints.joints - aist_motion.joints[:-1]).max() < 1e-3
+    assert np.abs(from_joints.joints - capture_motion.joints[:-1]).max() < 1e-3
 
 
-def test_bvh_export_round_trips(tmp_path, aist_motion):
-    path = export_bvh(aist_motion, tmp_path / "dance.bvh")
+def test_bvh_export_round_trips(tmp_path, capture_motion):
+    path = export_bvh(capture_motion, tmp_path / "dance.bvh")
     again = load_motion_file(path)
     assert again.meta["source_fps"] == pytest.approx(20.0)
     assert (again.meta["unit"], again.meta["up_axis"], again.meta["mirrored"]) == ("m", "+y", False)
-    assert again.num_frames == aist_motion.num_frames - 1
-    assert np.abs(again.joints - aist_motion.joints[:-1]).max() < 1e-3
+    assert again.num_frames == capture_motion.num_frames - 1
+    assert np.abs(again.joints - capture_motion.joints[:-1]).max() < 1e-3
 
 
-def test_export_file_names_stay_in_their_folder(tmp_path, aist_motion):
+def test_export_file_names_stay_in_their_folder(tmp_path, capture_motion):
     assert safe_file_stem("../../etc/passwd") == "_.._etc_passwd"
-    motion = dataclasses.replace(aist_motion, id="../up and away")
+    motion = dataclasses.replace(capture_motion, id="../up and away")
     features_path, _ = export_npy(motion, tmp_path)
     assert features_path.parent == tmp_path and features_path.name == "_up_and_away_features.npy"
