@@ -83,8 +83,8 @@ def measure(checkpoint: Path) -> dict:
     from engine.evaluation.label_queries import evaluate_label_queries, load_label_queries
     from engine.evaluation.runner import evaluate_items
     from engine.gallery import build_gallery
+    from engine.models.checkpoint import load_checkpoint
     from engine.search import SearchEngine
-    from engine.training.checkpoint import load_checkpoint
 
     encoder = MotionTextEncoder.load(checkpoint, "cpu")
     data = encoder.checkpoint.config.data

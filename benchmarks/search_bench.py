@@ -131,10 +131,10 @@ def load_encoder(checkpoint: str | None):
     from engine.config import ExperimentConfig
     from engine.defaults import SHIPPED_MODEL_DIR
     from engine.encoder import MotionTextEncoder
+    from engine.models.checkpoint import save_checkpoint
     from engine.models.retrieval import RetrievalModel
     from engine.motion.normalization import Normalizer
     from engine.motion.skeleton import HUMANML3D
-    from engine.training.checkpoint import save_checkpoint
 
     path = Path(checkpoint) if checkpoint else SHIPPED_MODEL_DIR
     if not (path / "model.safetensors").is_file():

@@ -29,11 +29,11 @@ import torch
 from torch import nn
 
 from engine.errors import EngineError
+from engine.models.checkpoint import Checkpoint, load_checkpoint
+from engine.models.inputs import motion_batch
 from engine.models.language import LanguageModel, PlainMiniLM, TextFeatureStore
 from engine.models.text_encoder import TextQueryModule
 from engine.motion.skeleton import Skeleton, skeleton_for_feature_dim
-from engine.training.batches import motion_batch
-from engine.training.checkpoint import Checkpoint, load_checkpoint
 
 Progress = Callable[[int, int], None]
 LanguagePrecision = Literal["auto", "float32", "bfloat16", "int8"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from engine.data.corpus import CORPUS_VERSION
 from engine.data.embedded import generator_fingerprint
-from engine.training.checkpoint import load_checkpoint, save_checkpoint
+from engine.models.checkpoint import load_checkpoint, save_checkpoint
 from scripts import checked_size_mb
 
 MAX_MB = 20

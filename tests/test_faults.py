@@ -30,7 +30,7 @@ def test_training_killed_mid_run_leaves_a_loadable_checkpoint_and_resumes(
 ):
     """SIGKILL after a few epochs (no chance to clean up): `last` and `best` load, and
     `python -m engine train --resume RUN_DIR` continues from `last`'s step to the end."""
-    from engine.training.checkpoint import load_checkpoint, load_training_state
+    from engine.models.checkpoint import load_checkpoint, load_training_state
 
     out = tmp_path / "run"
     sets = [a for o in tiny_config_overrides for a in ("--set", o)]

@@ -14,6 +14,7 @@ from engine.evaluation.real_transfer import (
     mean_pairwise_cosine,
 )
 from engine.evaluation.realism import dynamics, feature_groups, feature_profile
+from engine.models.checkpoint import load_checkpoint
 from engine.motion.features import joints_to_features
 from engine.motion.normalization import Normalizer
 from engine.motion.skeleton import HUMANML3D
@@ -32,7 +33,6 @@ from engine.training.augment import (
     make_variants,
     rotate_subtree,
 )
-from engine.training.checkpoint import load_checkpoint
 from engine.training.run import train
 from tests.conftest import SHARED
 

@@ -14,7 +14,7 @@ import pytest
 
 from engine.config import ExperimentConfig, apply_overrides
 from engine.encoder import MotionTextEncoder
-from engine.training.checkpoint import load_checkpoint
+from engine.models.checkpoint import load_checkpoint
 from engine.training.run import train
 from tests.conftest import REPO
 

@@ -60,7 +60,7 @@ def resumed_config(run_dir: str):
     from pathlib import Path
 
     from engine.errors import EngineError
-    from engine.training.checkpoint import CONFIG_FILE, read_experiment
+    from engine.models.checkpoint import CONFIG_FILE, read_experiment
 
     last = Path(run_dir) / "last"
     if not (last / CONFIG_FILE).is_file():

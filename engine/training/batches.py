@@ -6,20 +6,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from engine.data.dataset import MotionItem
+from engine.models.inputs import MotionBatch, motion_batch
 from engine.models.language import TextFeatureStore, TokenFeatures
 from engine.motion.normalization import Normalizer
-
-
-@dataclass
-class MotionBatch:
-    features: torch.Tensor  # (B, T, D) normalised
-    mask: torch.Tensor  # (B, T) True = real frame
-
-    def to(self, device: torch.device | str) -> MotionBatch:
-        return MotionBatch(self.features.to(device), self.mask.to(device))
 
 
 @dataclass
@@ -28,18 +19,6 @@ class Batch:
     text: TokenFeatures
     captions: list[str]
     ids: list[str]
-
-
-def motion_batch(sequences: Sequence[np.ndarray], normalizer: Normalizer) -> MotionBatch:
-    """Pad raw feature sequences (T_i, D) into a normalised batch with a frame mask."""
-    length = max(len(s) for s in sequences)
-    dim = normalizer.dim
-    features = np.zeros((len(sequences), length, dim), dtype=np.float32)
-    mask = np.zeros((len(sequences), length), dtype=bool)
-    for i, sequence in enumerate(sequences):
-        features[i, : len(sequence)] = normalizer.normalize(sequence)
-        mask[i, : len(sequence)] = True
-    return MotionBatch(torch.from_numpy(features), torch.from_numpy(mask))
 
 
 def random_window(features: np.ndarray, max_frames: int, rng: np.random.Generator) -> np.ndarray:

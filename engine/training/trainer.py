@@ -29,18 +29,18 @@ from engine.encoder import MotionTextEncoder, pick_device
 from engine.evaluation.metrics import headline
 from engine.evaluation.runner import evaluate_items
 from engine.losses import LossOutput, RetrievalLoss, gaussian_kl, reconstruction_loss
+from engine.models.checkpoint import (
+    Checkpoint,
+    load_checkpoint,
+    load_training_state,
+    save_checkpoint,
+)
 from engine.models.language import TextFeatureStore, caption_store_path
 from engine.models.retrieval import RetrievalModel
 from engine.motion.normalization import Normalizer
 from engine.paths import cache_dir
 from engine.training.augment import fit_normalizer, make_variants
 from engine.training.batches import Batch, steps_per_epoch, training_batches
-from engine.training.checkpoint import (
-    Checkpoint,
-    load_checkpoint,
-    load_training_state,
-    save_checkpoint,
-)
 
 VALIDATION_PROTOCOLS = ("all", "batches32")
 
