@@ -52,8 +52,8 @@ def panel_updates(name: str, motion: Motion | None) -> list:
 
 def summary_markdown(motion: Motion) -> str:
     summary = import_summary(motion)
-    rows = "\n".join(f"| {what} | {html.escape(value)} |" for what, value in summary.facts)
-    text = f"#### How your file was read\n\n| | |\n|---|---|\n{rows}"
+    rows = "\n".join(f"- **{what}**: {html.escape(value)}" for what, value in summary.facts)
+    text = f"#### How your file was read\n\n{rows}"
     if summary.joint_map:
         mapped = ", ".join(
             f"{target} ← {html.escape(source)}" for target, source in summary.joint_map.items()

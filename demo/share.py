@@ -131,6 +131,7 @@ def wire_share(demo: gr.Blocks, tab: SearchTab, services: DemoServices) -> None:
             return
         yield from tab.run_text(search.query, search.k, search.gallery, search.labels, *extra)
 
+    demo.load(None, None, [controls.link], js="() => location.search ? location.href : ''")
     demo.load(from_link, None, [*form, shared], api_visibility="private").then(
         run_if_shared,
         [shared, *tab.extra_inputs],

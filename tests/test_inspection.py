@@ -30,7 +30,7 @@ EVERYDAY = [
     "someone throws a ball with the right arm",
 ]
 CARD_ID = re.compile(r"#(\d+) · (\S+) · score")
-GRID_DONE = "document.querySelector('#status').innerText.includes('to render)')"
+GRID_DONE = "document.querySelector('#status')?.innerText.includes('to render)')"
 
 
 def assert_distinct(ids: list[str]) -> None:
@@ -69,6 +69,18 @@ def test_api_motion_query_results_are_distinct(client, tmp_path):  # noqa: F811
     assert_distinct([r["id"] for r in records])
 
 
+def region(page, first: str, last: str) -> dict:
+    """The page's rectangle from element `first`'s top left to `last`'s bottom right."""
+    top = page.locator(first).first.bounding_box()
+    bottom = page.locator(last).first.bounding_box()
+    return {
+        "x": top["x"] - 8,
+        "y": top["y"] - 8,
+        "width": bottom["x"] + bottom["width"] - top["x"] + 16,
+        "height": bottom["y"] + bottom["height"] - top["y"] + 16,
+    }
+
+
 def grid_cards(page, count: int) -> list[str]:
     return [page.inner_text(f"#result-card-{slot}") for slot in range(count)]
 
@@ -91,10 +103,11 @@ def test_browser_grid_shows_distinct_motions_and_the_twin_in_details(app, client
         page.wait_for_selector("#query textarea", timeout=60_000)
         page.fill("#query textarea", query)
         page.click("#search-button")
-        page.wait_for_function(GRID_DONE, timeout=180_000)
+        page.wait_for_function(GRID_DONE, timeout=300_000)
         cards = grid_cards(page, len(records))
         ids = [CARD_ID.search(card).group(2) for card in cards]
-        page.screenshot(path=str(OUTPUT / "distinct.png"), full_page=True)
+        grid = region(page, "#result-video-0", "#details-button-7")
+        page.screenshot(path=str(OUTPUT / "inspect_distinct.png"), full_page=True, clip=grid)
         page.get_by_role("button", name="Details", exact=True).first.click()
         page.wait_for_function(DETAILS_SETTLED, arg="", timeout=180_000)
         first = page.inner_text("#details-text h3").strip()
@@ -199,34 +212,38 @@ def test_browser_shared_link_runs_the_search_and_copy_link_gives_it(app, client)
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(url + "?q=someone+waves&k=3&labels=wave")
-        page.wait_for_function(GRID_DONE, timeout=180_000)
+        page.wait_for_function(GRID_DONE, timeout=300_000)
         waves = [CARD_ID.search(c).group(2) for c in grid_cards(page, 3)]
         hidden_fourth = page.locator("#result-card-3").is_visible()
         page.goto(url + "?q=a+person+jumps&k=5")
-        page.wait_for_function(GRID_DONE, timeout=180_000)
+        page.wait_for_function(GRID_DONE, timeout=300_000)
         shown = [CARD_ID.search(c).group(2) for c in grid_cards(page, 5)]
         query = page.input_value("#query textarea")
         sixth = page.locator("#result-card-5").is_visible()
-        page.screenshot(path=str(OUTPUT / "shared-link.png"), full_page=True)
-        # the form changed by hand, then "Copy link"
-        page.fill("#query textarea", "someone does jumping jacks")
-        page.click("#copy-link-button")
-        page.wait_for_function(
-            "document.querySelector('#share-link textarea, #share-link input').value"
-            ".includes('jumping')"
-        )
-        link = page.input_value("#share-link textarea, #share-link input")
+        # "Copy link" gives the link of the form: the one opened, then one changed by hand
+        links = []
+        for text in ("a person jumps", "someone does jumping jacks"):
+            page.fill("#query textarea", text)
+            page.click("#copy-link-button")
+            page.wait_for_function(
+                "text => document.querySelector('#share-link textarea, #share-link input').value"
+                ".includes(encodeURIComponent(text.split(' ').pop()))",
+                arg=text,
+            )
+            links.append(page.input_value("#share-link textarea, #share-link input"))
+            if not text.startswith("someone"):
+                page.screenshot(path=str(OUTPUT / "inspect_shared_link.png"))
         copied = page.evaluate("navigator.clipboard.readText()")
         address = page.url
-        page.locator("#share-link").screenshot(path=str(OUTPUT / "copy-link.png"))
         browser.close()
     assert waves == [r["id"] for r in records] and not hidden_fourth, waves
     assert shown == [r["id"] for r in jumps], (shown, jumps)
     assert query == "a person jumps" and not sixth
-    parts = urlsplit(link)
-    assert f"{parts.scheme}://{parts.netloc}/" == url
-    assert parse_qs(parts.query) == {"q": ["someone does jumping jacks"], "k": ["5"]}
-    assert copied == link == address
+    parts = [urlsplit(link) for link in links]
+    assert all(f"{part.scheme}://{part.netloc}/" == url for part in parts)
+    assert parse_qs(parts[0].query) == {"q": ["a person jumps"], "k": ["5"]}
+    assert parse_qs(parts[1].query) == {"q": ["someone does jumping jacks"], "k": ["5"]}
+    assert copied == links[1] == address
     assert not errors, errors
 
 
@@ -275,18 +292,19 @@ def test_browser_query_motion_shown_and_compared(app, studio_bvh, tmp_path):  # 
         page.locator("input[type=file]").first.set_input_files(str(path))
         page.wait_for_timeout(1500)  # the upload finishes before the button reads it
         page.get_by_role("button", name="Search with this motion").click()
-        page.wait_for_function(GRID_DONE, timeout=180_000)
+        page.wait_for_function(GRID_DONE, timeout=300_000)
         page.wait_for_function(PLAYING, arg="#query-motion-video", timeout=60_000)
         summary = page.inner_text("#query-import")
         card = page.inner_text("#query-motion-card")
         query_frames = video_frames(page, "#query-motion-video", tmp_path, "query.mp4")
-        page.screenshot(path=str(OUTPUT / "query-motion.png"), full_page=True)
+        head = region(page, "#query-motion", "#details-button-3")
+        page.screenshot(path=str(OUTPUT / "inspect_query_motion.png"), full_page=True, clip=head)
         # the comparison of the query with the first result
         page.get_by_role("button", name="Details", exact=True).first.click()
         page.wait_for_function(DETAILS_SETTLED, arg="", timeout=180_000)
         motion_pair = compare_and_check(page, tmp_path, "motion-compare.mp4", 2)
         compare_text = page.inner_text("#compare-text")
-        page.locator("#details").first.screenshot(path=str(OUTPUT / "compare-motion.png"))
+        page.locator("#compare-video").screenshot(path=str(OUTPUT / "inspect_compare_motion.png"))
         # a text query: the result beside its nearest neighbours
         page.fill("#query textarea", "a person waves with the right hand")
         page.click("#search-button")
@@ -295,12 +313,12 @@ def test_browser_query_motion_shown_and_compared(app, studio_bvh, tmp_path):  # 
             " && document.querySelector('#status').innerText.includes('to render)')",
             timeout=180_000,
         )
-        query_hidden = not page.locator("#query-motion").is_visible()
+        query_hidden = not page.locator("#query-motion").first.is_visible()
         page.get_by_role("button", name="Details", exact=True).first.click()
         page.wait_for_function(DETAILS_SETTLED, arg="", timeout=180_000)
         text_triple = compare_and_check(page, tmp_path, "text-compare.mp4", 3)
         neighbours_text = page.inner_text("#compare-text")
-        page.locator("#details").first.screenshot(path=str(OUTPUT / "compare-text.png"))
+        page.locator("#compare-video").screenshot(path=str(OUTPUT / "inspect_compare_text.png"))
         browser.close()
     assert not errors, errors
     # what the importer decided, as the page shows it
