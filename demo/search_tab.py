@@ -525,6 +525,8 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
         grid_outputs=grid_outputs,
         filters=[k, source, actions, uploads, model],
         motion_file=motion_file,
+        search_motion=ui_search_motion,
+        results_for=search_results,
         rendered=rendered,
     )
     return SearchTab(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
 
 from demo.errors import user_error
 from demo.limits import check_count
@@ -22,7 +23,9 @@ from demo.results import SearchResults, api_record, captions_table
 from demo.services import EMBEDDED, VIDEO_EXAMPLES, DemoServices
 from engine.data.motion_export import export_bvh, export_joints, safe_file_stem
 from engine.errors import EngineError
+from engine.familiarity import Familiarity
 from engine.render import RenderError
+from engine.search import CaptionHit, Hit, SearchEngine
 from engine.video import VideoConfig, VideoMotion, video_to_motion
 from engine.video.overlay import write_overlay
 from engine.video.samples import clip, find_vtest
@@ -86,7 +89,12 @@ def build_video_input(services: DemoServices) -> VideoInput:
         button = gr.Button("Search with this video", elem_id="search-video-button")
         examples = example_videos()
         if examples:
-            gr.Examples(examples, inputs=video, label="Example video (OpenCV's pedestrians)")
+            gr.Examples(
+                examples,
+                inputs=video,
+                label="Example video (OpenCV's pedestrians)",
+                elem_id="video-examples",
+            )
     return VideoInput(video, button)
 
 
@@ -180,7 +188,39 @@ def _files(services: DemoServices, path: str, result: VideoMotion) -> tuple[Path
     return overlay, [str(joints), str(bvh)]
 
 
-def notes_markdown(result: VideoMotion) -> str:
+@dataclass
+class VideoSearch:
+    """What a recovered motion found: the same search as a motion file's (one slot per
+    mirror-twin pair), the nearest captions, and whether the model knows such motions."""
+
+    vector: np.ndarray
+    hits: list[Hit]
+    captions: list[CaptionHit]
+    familiarity: Familiarity
+
+
+def search_recovered(
+    engine: SearchEngine, result: VideoMotion, k: int, actions: list[str] | None
+) -> VideoSearch:
+    features = result.motion.features
+    vector = engine.embed_motion(features)
+    hits = engine.search_distinct(vector, k, actions=actions or None)
+    best = engine.search_vector(vector, 1)  # the familiarity check wants the unfiltered best
+    familiarity = engine.familiarity(features, best[0].score if best else -1.0)
+    return VideoSearch(vector, hits, engine.nearest_captions(vector, 5), familiarity)
+
+
+def api_notes(result: VideoMotion, found: VideoSearch) -> dict:
+    """What the API says besides the results: the video's notes (who was followed, lost
+    frames) and the familiarity check of the recovered motion."""
+    return {
+        "notes": list(result.notes),
+        "recovered_seconds": round(result.motion.duration, 2),
+        "familiarity": found.familiarity.to_json(),
+    }
+
+
+def notes_markdown(result: VideoMotion, familiarity: Familiarity) -> str:
     info, seconds = result.info, result.seconds
     lines = [
         f"{result.motion.duration:.1f} s recovered from a {info.width}×{info.height} "
@@ -189,6 +229,8 @@ def notes_markdown(result: VideoMotion) -> str:
         "Motion towards or away from the camera is approximate (an assumed field of view).",
         *(f"*{note}*" for note in result.notes),
     ]
+    if not familiarity.familiar:
+        lines.append(f"**{familiarity.notice()}**")
     return "\n\n".join(lines)
 
 
@@ -203,10 +245,14 @@ def wire_video_query(
     grid_outputs: list,
     filters: list,
     motion_file: gr.File,
+    search_motion: Callable,
+    results_for: Callable[..., SearchResults],
     rendered: Callable,
 ) -> None:
-    """The events of the video query: the page's search, 'use as motion query' and the
-    named API endpoint `search_video`."""
+    """The events of the video query: the page's search, 'use as motion query' (which puts
+    the recovered motion into the motion-file input and runs `search_motion` with it) and
+    the named API endpoint `search_video`. `results_for` is the search tab's
+    `search_results` (the hits with their features and their mirror twins')."""
     config = services.config
     skip_panel = [gr.skip()] * len(panel.outputs)
 
@@ -238,27 +284,25 @@ def wire_video_query(
                 result = step
             else:
                 yield status(f"Video *{html.escape(name)}*: {step}")
-        for note in result.notes:
-            gr.Warning(note)
         try:
             engine = engine_for(gallery, uploaded, model)
-            vector = engine.embed_motion(result.motion.features)
-            hits = engine.search_vector(vector, count, labels or None)
-            captions = engine.nearest_captions(vector, 5)
+            found = search_recovered(engine, result, count, labels)
         except EngineError as error:
             raise user_error(error) from None
+        for note in [*result.notes, found.familiarity.notice()]:
+            if note:
+                gr.Warning(note)
         overlay, downloads = _files(services, path, result)
         seen = [
             gr.skip(),
             str(overlay),
             None,
-            notes_markdown(result),
-            captions_table(captions),
+            notes_markdown(result, found.familiarity),
+            captions_table(found.captions),
             downloads,
             downloads[0],
         ]
-        features = [engine.gallery.item(h.id).features for h in hits]
-        results = SearchResults(f"video {name}", "motion", vector, gallery, hits, features)
+        results = results_for(engine, f"video {name}", "motion", found.vector, gallery, found.hits)
         for i, update in enumerate(present(results)):
             yield row(update, seen if i == 0 else None)
         yield row(None, [*skip_panel[:2], _motion_video(services, result), *skip_panel[3:]])
@@ -272,11 +316,18 @@ def wire_video_query(
     )
     panel.use_as_motion.click(
         lambda joints: joints, [panel.joints_path], [motion_file], api_visibility="private"
+    ).then(
+        search_motion,
+        [motion_file, *filters],
+        grid_outputs,
+        api_visibility="private",
+        show_progress="minimal",
     )
 
-    api_results, api_videos, api_captions = (
+    api_results, api_videos, api_captions, api_notes_json = (
         gr.JSON(visible=False),
         gr.Files(visible=False),
+        gr.JSON(visible=False),
         gr.JSON(visible=False),
     )
 
@@ -285,7 +336,10 @@ def wire_video_query(
     ):
         """Video → motions: the motion of the video's main person is recovered (pose,
         lifting) and searched with; returns the ranked gallery motions (records as for
-        search_text), their rendered videos and the gallery captions nearest to it."""
+        search_text, one per mirror-twin pair), their rendered videos, the gallery
+        captions nearest to it, and notes: {notes: what the video processing noticed (who
+        was followed, frames without a pose), recovered_seconds, familiarity: {familiar,
+        notice, ...} — whether the recovered motion is like those the model knows}."""
         services.ready.wait()
         if not video:
             raise gr.Error("no video given")
@@ -294,23 +348,20 @@ def wire_video_query(
         except EngineError as error:
             raise user_error(error) from None
         result = recover(services, video)
-        for note in result.notes:
-            gr.Warning(note)
         try:
             engine = engine_for(gallery, uploaded, model)
-            vector = engine.embed_motion(result.motion.features)
-            hits = engine.search_vector(vector, k, actions or None)
-            captions = [c.to_json() for c in engine.nearest_captions(vector, 5)]
+            found = search_recovered(engine, result, k, actions)
         except EngineError as error:
             raise user_error(error) from None
-        records = [api_record(i + 1, h) for i, h in enumerate(hits)]
-        return records, rendered(engine, hits), captions
+        records = [api_record(i + 1, h) for i, h in enumerate(found.hits)]
+        captions = [c.to_json() for c in found.captions]
+        return records, rendered(engine, found.hits), captions, api_notes(result, found)
 
     hidden = gr.Button(visible=False)
     hidden.click(
         search_video,
         [video_input.video, *filters],
-        [api_results, api_videos, api_captions],
+        [api_results, api_videos, api_captions, api_notes_json],
         api_name="search_video",
     )
 

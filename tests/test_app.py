@@ -202,11 +202,18 @@ def test_help_lists_the_options():
     assert refused.returncode == 2 and "--render-cache-mb must be positive" in refused.stderr
 
 
-def launch_chromium(playwright):
-    """Debian's headless Chromium, as every browser test here drives it."""
+def launch_chromium(playwright, *extra_args: str):
+    """Debian's headless Chromium, as every browser test here drives it (`extra_args`: more
+    command-line switches, e.g. a fake camera)."""
     return playwright.chromium.launch(
         executable_path=CHROMIUM,
-        args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        args=[
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            *extra_args,
+        ],
     )
 
 
