@@ -232,7 +232,7 @@ def test_browser_shared_link_runs_the_search_and_copy_link_gives_it(app, client)
             )
             links.append(page.input_value("#share-link textarea, #share-link input"))
             if not text.startswith("someone"):
-                page.screenshot(path=str(OUTPUT / "inspect_shared_link.png"))
+                page.screenshot(path=str(OUTPUT / "inspect_shared_link.png"), full_page=True)
         copied = page.evaluate("navigator.clipboard.readText()")
         address = page.url
         browser.close()
