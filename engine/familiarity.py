@@ -7,7 +7,7 @@ signs give it away, both measured against the gallery's own motions:
   the query's mean |z| under the model's normaliser is beyond what the gallery's
   motions ever show (their 99th percentile, with a margin);
 - its best match: its highest cosine is below what nearly every gallery motion finds
-  as its nearest other motion (their 2nd percentile).
+  as its nearest other motion, its own mirror twin left out (their 2nd percentile).
 """
 
 from __future__ import annotations
@@ -19,10 +19,13 @@ import numpy as np
 
 from engine.evaluation.realism import feature_groups
 from engine.motion.normalization import Normalizer
+from engine.twins import mirror_name
 
 PERCENTILE = 99.0
 MARGIN = 1.5  # a group must exceed the gallery's 99th percentile by this factor
-MIN_Z = 2.0  # and be at least this far out in absolute terms
+# and be at least this far out in absolute terms: the normaliser's statistics are those
+# of the training motions (with their variants), whose mean |z| per group is about 0.8
+MIN_Z = 4.0
 COSINE_PERCENTILE = 2.0
 SHOWN_GROUPS = 3
 
@@ -79,12 +82,16 @@ class FamiliarityCheck:
 
     @classmethod
     def from_gallery(
-        cls, normalizer: Normalizer, features: Sequence[np.ndarray], embeddings: np.ndarray
+        cls,
+        normalizer: Normalizer,
+        features: Sequence[np.ndarray],
+        embeddings: np.ndarray,
+        ids: Sequence[str],
     ) -> FamiliarityCheck:
         groups = feature_groups()
         profiles = np.array([_group_z(f, normalizer, groups) for f in features])
         limits = np.maximum(MARGIN * np.percentile(profiles, PERCENTILE, axis=0), MIN_Z)
-        return cls(normalizer, limits, _nearest_neighbour_floor(embeddings))
+        return cls(normalizer, limits, _nearest_neighbour_floor(embeddings, ids))
 
     def check(self, features: np.ndarray, best_cosine: float) -> Familiarity:
         z = _group_z(features, self.normalizer, self.groups)
@@ -99,10 +106,18 @@ def _group_z(features: np.ndarray, normalizer: Normalizer, groups) -> np.ndarray
     return np.array([z[:, group.columns].mean() for group in groups])
 
 
-def _nearest_neighbour_floor(embeddings: np.ndarray, sample: int = 2000) -> float:
+def _nearest_neighbour_floor(
+    embeddings: np.ndarray, ids: Sequence[str], sample: int = 2000
+) -> float:
     """The COSINE_PERCENTILE-th percentile of gallery motions' best cosine to another
-    motion (a mirror twin counts: it is another motion the query could match)."""
-    rows = embeddings[:sample]
-    scores = rows @ embeddings.T
-    scores[np.arange(len(rows)), np.arange(len(rows))] = -np.inf
+    motion, itself and its mirror twin left out (a query from outside the gallery has no
+    twin in it)."""
+    rows = np.arange(min(sample, len(embeddings)))
+    scores = embeddings[rows] @ embeddings.T
+    scores[rows, rows] = -np.inf
+    position = {item: row for row, item in enumerate(ids)}
+    for row in rows:
+        twin = position.get(mirror_name(ids[row]))
+        if twin is not None:
+            scores[row, twin] = -np.inf
     return float(np.percentile(scores.max(axis=1), COSINE_PERCENTILE))

@@ -138,6 +138,7 @@ class SearchEngine:
                     self.encoder.normalizer,
                     [item.features for item in self.gallery.items],
                     self.gallery.embeddings,
+                    [item.id for item in self.gallery.items],
                 )
         return self._familiarity.check(features, best_score)
 

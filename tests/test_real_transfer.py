@@ -186,7 +186,12 @@ def test_familiarity_flags_what_the_gallery_never_shows():
     gallery = [rng.normal(0, 1, (40, 263)).astype(np.float32) for _ in range(200)]
     embeddings = rng.normal(0, 1, (200, 16))
     embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True)
-    check = FamiliarityCheck.from_gallery(stats, gallery, embeddings)
+    ids = [f"{i:06d}" for i in range(200)]
+    check = FamiliarityCheck.from_gallery(stats, gallery, embeddings, ids)
+    # a mirror twin does not count as the nearest other motion
+    twinned = np.concatenate([embeddings[:100], embeddings[:100]])
+    twin_ids = ids[:100] + [f"M{i}" for i in ids[:100]]
+    assert FamiliarityCheck.from_gallery(stats, gallery, twinned, twin_ids).cosine_floor < 0.99
     best = float(np.sort(embeddings @ embeddings.T, axis=1)[:, -2].max())  # a typical match
     assert check.check(gallery[0], best).familiar
     assert check.check(gallery[0], best).notice() == ""
