@@ -27,6 +27,7 @@ from engine.familiarity import Familiarity
 from engine.render import RenderError
 from engine.search import CaptionHit, Hit, SearchEngine
 from engine.video import VideoConfig, VideoMotion, video_to_motion
+from engine.video.embedding import video_query_vector
 from engine.video.overlay import write_overlay
 from engine.video.samples import clip, find_vtest
 
@@ -194,6 +195,7 @@ class VideoSearch:
     mirror-twin pair), the nearest captions, and whether the model knows such motions."""
 
     vector: np.ndarray
+    way_in: str  # lifting, or lifting + video encoder (engine/video/embedding.py)
     hits: list[Hit]
     captions: list[CaptionHit]
     familiarity: Familiarity
@@ -202,12 +204,12 @@ class VideoSearch:
 def search_recovered(
     engine: SearchEngine, result: VideoMotion, k: int, actions: list[str] | None
 ) -> VideoSearch:
-    features = result.motion.features
-    vector = engine.embed_motion(features)
+    vector, way_in = video_query_vector(engine, result)
     hits = engine.search_distinct(vector, k, actions=actions or None)
-    best = engine.search_vector(vector, 1)  # the familiarity check wants the unfiltered best
-    familiarity = engine.familiarity(features, best[0].score if best else -1.0)
-    return VideoSearch(vector, hits, engine.nearest_captions(vector, 5), familiarity)
+    # the familiarity check reads the recovered motion and its unfiltered best match
+    best = engine.search_vector(engine.embed_motion(result.motion.features), 1)
+    familiarity = engine.familiarity(result.motion.features, best[0].score if best else -1.0)
+    return VideoSearch(vector, way_in, hits, engine.nearest_captions(vector, 5), familiarity)
 
 
 def api_notes(result: VideoMotion, found: VideoSearch) -> dict:
@@ -216,17 +218,19 @@ def api_notes(result: VideoMotion, found: VideoSearch) -> dict:
     return {
         "notes": list(result.notes),
         "recovered_seconds": round(result.motion.duration, 2),
+        "way_in": found.way_in,
         "familiarity": found.familiarity.to_json(),
     }
 
 
-def notes_markdown(result: VideoMotion, familiarity: Familiarity) -> str:
-    info, seconds = result.info, result.seconds
+def notes_markdown(result: VideoMotion, found: VideoSearch) -> str:
+    info, seconds, familiarity = result.info, result.seconds, found.familiarity
     lines = [
         f"{result.motion.duration:.1f} s recovered from a {info.width}×{info.height} "
         f"{info.container} video at {info.fps:g} fps (pose estimated at {info.sample_fps:g} "
         f"fps in {seconds.get('pose', 0):.1f} s; reading {seconds.get('decode', 0):.1f} s). "
-        "Motion towards or away from the camera is approximate (an assumed field of view).",
+        "Motion towards or away from the camera is approximate (an assumed field of view). "
+        f"Searched by {found.way_in}.",
         *(f"*{note}*" for note in result.notes),
     ]
     if not familiarity.familiar:
@@ -297,7 +301,7 @@ def wire_video_query(
             gr.skip(),
             str(overlay),
             None,
-            notes_markdown(result, found.familiarity),
+            notes_markdown(result, found),
             captions_table(found.captions),
             downloads,
             downloads[0],

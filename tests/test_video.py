@@ -278,6 +278,7 @@ def test_cli_search_by_video_writes_the_recovered_motion(pedestrians, tmp_path):
     captions = json.loads(run.stdout)
     assert len(captions) == 3 and all("caption" in c for c in captions)
     assert np.load(out).shape[1:] == (22, 3)
+    assert "searched by lifting" in run.stderr  # + video encoder where one ships for the model
     bad = subprocess.run(
         [sys.executable, "-m", "engine", "search", "--video", str(REPO / "README.md")],
         cwd=REPO,

@@ -73,9 +73,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.motion_out and not args.video:
         raise EngineError("--motion-out writes the motion recovered from --video")
-    if args.motion or args.video:
-        motion = load_motion_file(args.motion) if args.motion else _video_motion(args)
-        result = answer(engine.embed_motion(motion.features))
+    if args.video:
+        result = answer(_video_vector(engine, args))
+    elif args.motion:
+        result = answer(engine.embed_motion(load_motion_file(args.motion).features))
     else:
         result = answer(engine.embed_text(args.text))
     if args.json:
@@ -85,13 +86,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _video_motion(args: argparse.Namespace):
-    """The motion recovered from --video (notes on stderr), written to --motion-out."""
+def _video_vector(engine, args: argparse.Namespace):
+    """The query vector of --video (notes on stderr); the recovered motion is written to
+    --motion-out."""
     import sys
 
     from engine.data.motion_export import export_bvh, export_joints
     from engine.errors import EngineError
     from engine.video import video_to_motion
+    from engine.video.embedding import video_query_vector
 
     def progress(stage: str, done: int, total: int) -> None:
         if stage != "pose" or done == total or done % 50 == 0:
@@ -108,7 +111,9 @@ def _video_motion(args: argparse.Namespace):
             export_joints(result.motion, out)
         else:
             raise EngineError(f"--motion-out must end in .npy or .bvh, got {out.name!r}")
-    return result.motion
+    vector, way_in = video_query_vector(engine, result)
+    print(f"searched by {way_in}", file=sys.stderr)
+    return vector
 
 
 def _read_lines(path: Path) -> list[str]:
