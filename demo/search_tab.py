@@ -483,7 +483,8 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
         motion, k=config.default_results, gallery=EMBEDDED, actions=None, uploaded=None, model=None
     ):
         """Motion file → motions, plus the gallery captions nearest to it (motion → text).
-        A motion longer than the cap is cropped to it (a warning says so)."""
+        A motion longer than the cap is cropped to it: a warning says so, and so does each
+        record's `query_notice` ('' when the whole motion was used)."""
         services.ready.wait()
         if not motion:
             raise gr.Error("no motion file given (.npy or .bvh)")
@@ -498,7 +499,8 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
             captions = [c.to_json() for c in engine.nearest_captions(vector, 5)]
         except EngineError as error:
             raise user_error(error) from None
-        records = [api_record(i + 1, h) for i, h in enumerate(hits)]
+        notice = crop_note(loaded)
+        records = [{**api_record(i + 1, h), "query_notice": notice} for i, h in enumerate(hits)]
         return records, rendered(engine, hits), captions
 
     hidden = gr.Button(visible=False)

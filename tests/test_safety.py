@@ -10,6 +10,7 @@ import io
 import json
 import os
 import pickle
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -314,6 +315,16 @@ def test_motion_longer_than_the_cap_is_cropped(client, tmp_path):
     records, _, captions = client.predict(handle_file(str(path)), k=2, api_name="/search_motion")
     assert len(records) == 2 and len(captions) == 5
     assert time.monotonic() - started < 60
+    # the crop is a field of the records, not only a warning toast an API user never sees
+    assert all(r["query_notice"] == records[0]["query_notice"] for r in records)
+    assert re.search(
+        r"long\.npy is 1[78]\d\.\d s long; only its first 60 s were used",
+        records[0]["query_notice"],
+    )
+    short = tmp_path / "short.npy"
+    np.save(short, long_motion(5))
+    records, _, _ = client.predict(handle_file(str(short)), k=2, api_name="/search_motion")
+    assert [r["query_notice"] for r in records] == ["", ""]
 
 
 # --- the same caps, where the handlers check them (no app needed) --------------------------
