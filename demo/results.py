@@ -25,6 +25,7 @@ class SearchResults:
     # the features of each hit's mirror twin (None: it has none), for the details panel
     twin_features: list[np.ndarray | None] = field(default_factory=list)
     query_motion: Motion | None = None  # an uploaded query, as the importer read it
+    notice: str = ""  # said above the results: the query motion is unlike the training's
 
     def shown(self, slot: int, twin: bool = False) -> tuple[Hit, np.ndarray]:
         """The hit of a slot (or its mirror twin) and its features."""

@@ -37,6 +37,7 @@ from engine.data.corpus import ACTIONS
 from engine.data.motion_export import export_bvh, export_npy, safe_file_stem
 from engine.data.motion_import import load_motion_file
 from engine.errors import EngineError
+from engine.familiarity import Familiarity
 from engine.motion.motion import Motion
 from engine.render import RenderError
 from engine.search import SearchEngine, window_timeline
@@ -123,6 +124,13 @@ def search_results(
     features = [engine.gallery.item(h.id).features for h in hits]
     twins = [engine.gallery.item(h.twin.id).features if h.twin else None for h in hits]
     return SearchResults(query, kind, vector, gallery, hits, features, twin_features=twins, **more)
+
+
+def familiarity_of(engine: SearchEngine, motion: Motion, vector: np.ndarray) -> Familiarity:
+    """The familiarity check of a query motion, against its best match in the whole
+    gallery (filters left out: they narrow the results, not what the model knows)."""
+    best = engine.search_vector(vector, 1)
+    return engine.familiarity(motion.features, best[0].score if best else -1.0)
 
 
 def twin_button(hit, twin: bool):
@@ -279,11 +287,15 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
 
     def present(results: SearchResults) -> Iterator[list]:
         n = len(results.hits)
+        head = f"**{results.notice}**\n\n" if results.notice else ""
         table = gr.update(value=captions_table(results.captions), visible=bool(results.captions))
         first = [
-            f"{n} result{'s' if n != 1 else ''} for *{results.query}* — rendering…"
-            if n
-            else "No motion matches these filters.",
+            head
+            + (
+                f"{n} result{'s' if n != 1 else ''} for *{results.query}* — rendering…"
+                if n
+                else "No motion matches these filters."
+            ),
             results,
             table,
             *[gr.update(visible=i < n) for i in range(config.max_results)],
@@ -297,7 +309,7 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
             return
         if not services.can_render:
             yield [
-                f"{n} results (videos unavailable: {services.render_problem})",
+                f"{head}{n} results (videos unavailable: {services.render_problem})",
                 *[gr.skip()] * (len(grid_outputs) - 1),
             ]
             return
@@ -312,11 +324,11 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
                 else:
                     done += 1
                     update[3 + 2 * config.max_results + index - len(query)] = str(path)
-                update[0] = f"{n} results for *{results.query}* — rendered {done}/{n}"
+                update[0] = f"{head}{n} results for *{results.query}* — rendered {done}/{n}"
                 yield update
         except RenderError as error:  # the results stay; the page says why videos are missing
             yield [
-                f"{n} results for *{results.query}* (videos unavailable: {error})",
+                f"{head}{n} results for *{results.query}* (videos unavailable: {error})",
                 *[gr.skip()] * (len(grid_outputs) - 1),
             ]
             return
@@ -350,6 +362,7 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
             vector = engine.embed_motion(motion.features)
             hits = engine.search_distinct(vector, count, actions=labels or None)
             captions = engine.nearest_captions(vector, 5)
+            familiarity = familiarity_of(engine, motion, vector)
         except EngineError as error:
             raise user_error(error) from None
         name = Path(path).name
@@ -358,7 +371,15 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
             gr.Warning(cropped)
             name += f" (cropped to its first {config.max_motion_seconds:g} s)"
         results = search_results(
-            engine, name, "motion", vector, gallery, hits, captions=captions, query_motion=motion
+            engine,
+            name,
+            "motion",
+            vector,
+            gallery,
+            hits,
+            captions=captions,
+            query_motion=motion,
+            notice=familiarity.notice(),
         )
         yield from present(results)
 
@@ -484,7 +505,9 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
     ):
         """Motion file → motions, plus the gallery captions nearest to it (motion → text).
         A motion longer than the cap is cropped to it: a warning says so, and so does each
-        record's `query_notice` ('' when the whole motion was used)."""
+        record's `query_notice` ('' when the whole motion was used). `familiar` and
+        `familiarity_notice` say whether the motion is like the training motions
+        (engine/familiarity.py; the notice is '' when it is)."""
         services.ready.wait()
         if not motion:
             raise gr.Error("no motion file given (.npy or .bvh)")
@@ -497,10 +520,15 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
             vector = engine.embed_motion(loaded.features)
             hits = engine.search_distinct(vector, k, actions=actions or None)
             captions = [c.to_json() for c in engine.nearest_captions(vector, 5)]
+            familiarity = familiarity_of(engine, loaded, vector)
         except EngineError as error:
             raise user_error(error) from None
-        notice = crop_note(loaded)
-        records = [{**api_record(i + 1, h), "query_notice": notice} for i, h in enumerate(hits)]
+        said = {
+            "query_notice": crop_note(loaded),
+            "familiar": familiarity.familiar,
+            "familiarity_notice": familiarity.notice(),
+        }
+        records = [{**api_record(i + 1, h), **said} for i, h in enumerate(hits)]
         return records, rendered(engine, hits), captions
 
     hidden = gr.Button(visible=False)

@@ -48,8 +48,9 @@ class Familiarity:
             return ""
         reasons = []
         if self.unusual_groups:
-            names = ", ".join(name for name, _ in self.unusual_groups[:SHOWN_GROUPS])
-            reasons.append(f"its {names} are far outside what the training motions show")
+            shown = [name for name, _ in self.unusual_groups[:SHOWN_GROUPS]]
+            verb = "are" if len(shown) > 1 else "is"
+            reasons.append(f"its {', '.join(shown)} {verb} far outside what training motions show")
         if self.best_cosine < self.cosine_floor:
             reasons.append(
                 f"its best match scores {self.best_cosine:.2f}, where gallery motions find "
