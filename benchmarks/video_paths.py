@@ -2,7 +2,7 @@
 split (video→motion and video→text R@1/5/10, next to text→motion), and what each finds
 for OpenCV's pedestrian (vtest.avi) when Debian's opencv-doc is installed.
 
-    python benchmarks/video_paths.py --video-encoder runs/video_encoder.pt [--items 500]
+    python benchmarks/video_paths.py --video-encoder runs/video_encoder.safetensors [--items 500]
 """
 
 from __future__ import annotations

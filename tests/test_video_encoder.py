@@ -101,7 +101,7 @@ def test_video_encoder_file_refuses_another_space(tmp_path):
     features = observation_features(track)
     model = VideoEncoder(features.shape[1], config)
     trained = VideoEncoderFile(model, config, features.mean(0), features.std(0) + 1e-3, "space-a")
-    path = trained.save(tmp_path / "video.pt")
+    path = trained.save(tmp_path / "video.safetensors")
     loaded = load_video_encoder(path, "space-a")
     embedding = loaded.embed([track])
     np.testing.assert_allclose(embedding, trained.embed([track]), atol=1e-6)
@@ -137,7 +137,9 @@ def test_video_query_uses_the_video_encoder_of_its_model_only(tmp_path, monkeypa
         features.std(0) + 1e-3,
         "ours",
     )
-    monkeypatch.setattr(module, "SHIPPED_VIDEO_ENCODER", trained.save(tmp_path / "video.pt"))
+    monkeypatch.setattr(
+        module, "SHIPPED_VIDEO_ENCODER", trained.save(tmp_path / "video.safetensors")
+    )
     monkeypatch.setattr(module, "_loaded", {})
     result = type("Result", (), {"motion": type("M", (), {"features": None})(), "track": track})()
     vector, way_in = video_query_vector(_Engine("ours"), result)

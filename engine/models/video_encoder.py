@@ -15,19 +15,23 @@ checkpoint fingerprint): against any other model its embeddings mean nothing, an
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
 from torch import nn
 
 from engine.defaults import ASSETS_DIR
 from engine.errors import EngineError
 from engine.video.track import PoseTrack
 
-SHIPPED_VIDEO_ENCODER = ASSETS_DIR / "video_encoder.pt"
+SHIPPED_VIDEO_ENCODER = ASSETS_DIR / "video_encoder.safetensors"
+FORMAT = "video-encoder/2"
 INPUT_FPS = 10.0
 MAX_FRAMES = 100  # 10 s at INPUT_FPS; longer clips are cut to their middle
 
@@ -124,19 +128,19 @@ class VideoEncoderFile:
     space_fingerprint: str  # the text/motion checkpoint it was trained into
 
     def save(self, path: str | Path) -> Path:
+        """Weights and input statistics as safetensors, what they mean in its metadata:
+        nothing in the file is unpickled when it is read back."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(
-            {
-                "format": "video-encoder/1",
-                "config": asdict(self.config),
-                "state": self.model.state_dict(),
-                "mean": self.mean,
-                "std": self.std,
-                "space_fingerprint": self.space_fingerprint,
-            },
-            path,
-        )
+        tensors = {f"model.{k}": v.contiguous() for k, v in self.model.state_dict().items()}
+        tensors["input.mean"] = torch.as_tensor(self.mean, dtype=torch.float32)
+        tensors["input.std"] = torch.as_tensor(self.std, dtype=torch.float32)
+        metadata = {
+            "format": FORMAT,
+            "config": json.dumps(asdict(self.config)),
+            "space_fingerprint": self.space_fingerprint,
+        }
+        save_file(tensors, str(path), metadata=metadata)
         return path
 
     @torch.inference_mode()
@@ -149,18 +153,25 @@ class VideoEncoderFile:
 
 def load_video_encoder(path: str | Path, space_fingerprint: str) -> VideoEncoderFile:
     """The video encoder at `path`, refused unless trained into `space_fingerprint`'s space."""
-    stored = torch.load(Path(path), map_location="cpu", weights_only=False)
-    if stored.get("format") != "video-encoder/1":
-        raise EngineError(f"{Path(path).name} is not a video encoder")
-    if stored["space_fingerprint"] != space_fingerprint:
+    path = Path(path)
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+            tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
+    except Exception:
+        raise EngineError(f"{path.name} is not a video encoder") from None
+    if metadata.get("format") != FORMAT:
+        raise EngineError(f"{path.name} is not a video encoder")
+    if metadata["space_fingerprint"] != space_fingerprint:
         raise EngineError(
-            f"{Path(path).name} was trained against another text/motion model "
-            f"({stored['space_fingerprint']}, this one is {space_fingerprint}): retrain it"
+            f"{path.name} was trained against another text/motion model "
+            f"({metadata['space_fingerprint']}, this one is {space_fingerprint}): retrain it"
         )
-    config = VideoEncoderConfig(**stored["config"])
-    model = VideoEncoder(len(stored["mean"]), config)
-    model.load_state_dict(stored["state"])
-    return VideoEncoderFile(model, config, stored["mean"], stored["std"], space_fingerprint)
+    config = VideoEncoderConfig(**json.loads(metadata["config"]))
+    mean, std = tensors.pop("input.mean").numpy(), tensors.pop("input.std").numpy()
+    model = VideoEncoder(len(mean), config)
+    model.load_state_dict({k.removeprefix("model."): v for k, v in tensors.items()})
+    return VideoEncoderFile(model, config, mean, std, space_fingerprint)
 
 
 _loaded: dict[str, VideoEncoderFile | None] = {}

@@ -6,7 +6,7 @@ captions (InfoNCE over video–motion and video–text pairs; the text and motio
 stay frozen, so their embeddings are computed once and every training motion is a
 negative for every other).
 
-    python -m engine.training.video_encoder --out runs/video_encoder.pt [--epochs 6]
+    python -m engine.training.video_encoder --out runs/video_encoder.safetensors [--epochs 6]
 """
 
 from __future__ import annotations
