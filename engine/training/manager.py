@@ -80,9 +80,12 @@ class TrainingManager:
         """Queue a run; returns its ticket. Raises EngineError (saying why) when the
         queue is full."""
         with self._lock:
-            if len(self._waiting) >= self.max_waiting:
+            # the head of the queue is the next run, not a waiting one, until the worker
+            # has taken it (a run submitted just before may not have started yet)
+            waiting = len(self._waiting) - (self._current is None and bool(self._waiting))
+            if waiting >= self.max_waiting:
                 raise EngineError(
-                    f"the training queue is full ({len(self._waiting)} runs waiting behind "
+                    f"the training queue is full ({waiting} runs waiting behind "
                     "the one in progress); try again when one has finished"
                 )
             ticket = secrets.token_hex(8)
