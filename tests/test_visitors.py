@@ -254,7 +254,7 @@ def test_browser_two_visitors_queue_and_activate(tiny_app):
         after_ids = {name: _search(page, query, 5) for name, page in (("a", a), ("b", b))}
         browser.close()
     after, _ = Client(tiny_app, verbose=False).predict(query, k=8, api_name="/search_text")
-    assert "queued" in queued
+    assert "waiting in the training queue" in queued
     assert "other visitors keep their own model" in activated
     assert after == shipped  # another session: the shipped model, scores and all
     assert before["a"] == before["b"] and len(before["a"]) == 8, before
