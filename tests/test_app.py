@@ -492,14 +492,14 @@ def test_browser_without_opengl_says_why_and_details_still_open(app, app_cache, 
         page.click("#search-button")
         page.wait_for_function(
             "document.querySelector('#status').innerText.includes('videos unavailable')",
-            timeout=120_000,
+            timeout=300_000,
         )
         status = page.inner_text("#status")
         page.get_by_role("button", name="Details", exact=True).first.click()
         page.wait_for_function(
             "document.querySelector('.toast-body.error') || document.querySelector("
             "'#details-text')?.innerText.includes('video download unavailable')",
-            timeout=120_000,
+            timeout=300_000,
         )
         errors = page.locator(".toast-body.error").all_inner_texts()
         notice = page.inner_text("#details-text")
