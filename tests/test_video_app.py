@@ -152,7 +152,7 @@ def test_browser_video_upload_shows_what_was_seen(app, pedestrians):  # noqa: F8
         page.wait_for_selector("#video-query video", timeout=60_000)
         uploaded = time.monotonic() - started
         clicked = time.monotonic()
-        page.click("#search-video-button")
+        page.get_by_role("button", name="Search with this video").click()
         try:
             wait_for_status(page, "results for", 600)
             searched = time.monotonic() - clicked
@@ -207,7 +207,7 @@ def test_browser_video_example_downloads_and_use_as_motion_query(app, pedestrian
         page, errors = open_video_query(browser, url)
         page.locator("#video-examples .gallery-item").first.click()
         page.wait_for_selector("#video-query video", timeout=60_000)
-        page.click("#search-video-button")
+        page.get_by_role("button", name="Search with this video").click()
         wait_for_status(page, "results for video pedestrians.mp4", 600)
         page.wait_for_selector("#video-downloads a[href]", timeout=60_000)
         links = {
@@ -290,7 +290,7 @@ def test_browser_webcam_recording_is_searched(app, camera_feed):  # noqa: F811
         record.click()  # stop
         page.wait_for_selector("#video-query video[src]", timeout=60_000)
         recording = page.locator("#video-query video[src]").get_attribute("src")
-        page.click("#search-video-button")
+        page.get_by_role("button", name="Search with this video").click()
         try:
             status = wait_for_status(page, "results for", 600)
             page.wait_for_selector("#video-overlay video", timeout=300_000)
