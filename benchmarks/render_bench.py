@@ -14,7 +14,11 @@ Draws the real HumanML3D clip 012314 (a tennis serve, 170 frames at 20 fps) read
   start) and warm (everything cached), with full and preview (frame_step=2) settings;
   and the CPU time of the same work in one process, which other load on the machine
   does not inflate as it does wall time;
-- GLB: `export_glb` of the clip, time and size.
+- GLB: `export_glb` of the clip, time and size;
+- baseline: the top 8 (full and preview) drawn by the renderer of another commit
+  (`--baseline`, default the last stick-figure renderer drawn through pyrender), in a
+  subprocess with that commit's engine and its own 2 warm workers, right before the same
+  measurement of this tree's renderer, so the two share the machine's state.
 Prints a markdown table (and JSON with --json); docs/rendering.md holds the numbers.
 """
 
@@ -25,6 +29,7 @@ import json
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -50,6 +55,15 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("MOTION_SHARED_DIR", REPO.parent / "shared"))
 CLIP = SHARED / "data" / "humanml3d_sample" / "new_joints" / "012314.npy"
 TOP8_FRAMES = (100, 114, 129, 143, 157, 171, 186, 200)  # 5 to 10 s at 20 fps
+# the stick figure drawn through pyrender with 4x MSAA, before engine/render/gl.py
+BASELINE_COMMIT = "9313e9c"
+_BASELINE_TOP8 = """
+import json, numpy as np
+from benchmarks.render_bench import CLIP, top8
+from engine.render import RenderSettings, shutdown_workers
+print(json.dumps(top8(np.load(CLIP), RenderSettings(frame_step={step}), fresh_workers=False)))
+shutdown_workers()
+"""
 
 
 def timed(fn: Callable[[], object], repeats: int) -> list[float]:
@@ -86,6 +100,28 @@ def top8(joints: np.ndarray, settings: RenderSettings, fresh_workers: bool) -> d
     return {"first_s": arrivals[0], "cold_s": arrivals[-1], "warm_s": min(warm)}
 
 
+def baseline_top8(commit: str, frame_step: int) -> dict:
+    """`top8` (warm workers) measured by `commit`'s engine, checked out into a temporary
+    folder and run in a subprocess (its render workers are its own)."""
+    with tempfile.TemporaryDirectory() as folder:
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", commit, "engine", "benchmarks"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+        env = {**os.environ, "MOTION_SHARED_DIR": str(SHARED), "PYTHONPATH": folder}
+        done = subprocess.run(
+            [sys.executable, "-c", _BASELINE_TOP8.format(step=frame_step)],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def cpu_seconds() -> float:
     """CPU time of this process and its finished children (the ffmpeg encoders)."""
     own, children = (
@@ -105,7 +141,7 @@ def top8_cpu(joints: np.ndarray, settings: RenderSettings) -> float:
 
 
 def breakdown(joints: np.ndarray) -> dict:
-    """CPU milliseconds per 256x256 frame spent building meshes, in pyrender and the
+    """CPU milliseconds per 256x256 frame spent building meshes, in OpenGL calls, in the
     rasteriser, and in the encoder."""
     settings = RenderSettings()
     scene_plan = plan(joints, settings)
@@ -125,14 +161,14 @@ def breakdown(joints: np.ndarray) -> dict:
         encode = cpu_seconds() - start
     parts = {
         "mesh build (numpy)": mesh,
-        "pyrender per frame (draw calls, upload, read-back; 16x16)": tiny - mesh,
-        "rasterising 256x256 (llvmpipe, 4x MSAA)": full - tiny,
+        "GL per frame (vertex upload, draw call, resolve, read-back; 16x16)": tiny - mesh,
+        f"rasterising 256x256 (llvmpipe, {settings.msaa_samples}x MSAA)": full - tiny,
         "x264 encoder (ffmpeg process)": encode,
     }
     return {name: 1000 * seconds / len(joints) for name, seconds in parts.items()}
 
 
-def run(repeats: int) -> dict:
+def run(repeats: int, baseline: str | None) -> dict:
     joints = np.load(CLIP)
     results: dict = {"frames": len(joints), "cpus": os.cpu_count(), "load": os.getloadavg()[0]}
     render_frames(joints[:2])  # make the OpenGL context
@@ -152,7 +188,12 @@ def run(repeats: int) -> dict:
     results["cpu_ms_per_frame"] = breakdown(joints)
     results["top8_cpu_s"] = top8_cpu(joints, RenderSettings())
     results["top8_preview_cpu_s"] = top8_cpu(joints, RenderSettings(frame_step=2))
+    if baseline:
+        results["baseline"] = baseline
+        results["baseline_top8"] = baseline_top8(baseline, frame_step=1)
     results["top8"] = top8(joints, RenderSettings(), fresh_workers=False)
+    if baseline:
+        results["baseline_top8_preview"] = baseline_top8(baseline, frame_step=2)
     results["top8_preview"] = top8(joints, RenderSettings(frame_step=2), fresh_workers=False)
     results["top8_fresh_workers"] = top8(joints, RenderSettings(), fresh_workers=True)
     shutdown_workers()
@@ -169,10 +210,14 @@ def table(r: dict) -> str:
         ),
     ]
     for key, label in (
+        ("baseline_top8", f"baseline {r.get('baseline')}: top 8 (1,200 frames), 2 warm workers"),
         ("top8", "top 8 (1,200 frames), 2 warm workers"),
+        ("baseline_top8_preview", f"baseline {r.get('baseline')}: top 8, preview"),
         ("top8_preview", "top 8, preview (frame_step=2), 2 warm workers"),
         ("top8_fresh_workers", "top 8, workers started by the request"),
     ):
+        if key not in r:
+            continue
         t = r[key]
         rows.append((f"{label}: cold", f"{t['cold_s']:.2f} s (first result {t['first_s']:.2f} s)"))
         rows.append((f"{label}: warm (cached)", f"{1000 * t['warm_s']:.1f} ms"))
@@ -188,6 +233,11 @@ def table(r: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--baseline",
+        default=BASELINE_COMMIT,
+        help="commit whose renderer draws the top 8 beside this tree's ('' for none)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if not CLIP.exists():
@@ -195,7 +245,7 @@ def main() -> None:
     reason = unavailable_reason()
     if reason is not None:
         sys.exit(f"skipped: nothing can be drawn here: {reason}")
-    results = run(args.repeats)
+    results = run(args.repeats, args.baseline)
     print(
         f"{results['cpus']} CPUs, load average {results['load']:.2f} at start, "
         f"PYOPENGL_PLATFORM={os.environ['PYOPENGL_PLATFORM']}"

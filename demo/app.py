@@ -14,7 +14,7 @@ from demo.training_tab import build_training_tab
 TITLE = "Motion retrieval: text ⇄ 3D human motion"
 INTRO = (
     "Describe a motion, or upload one, and watch the best-matching motions of the gallery "
-    "as animated 3D skeletons (left side orange, right side blue). Models: dual "
+    "as animated 3D bodies (left side orange, right side blue). Models: dual "
     "Transformer encoders with the DropTriple / MildTriple, InfoNCE and CCCL objectives; "
     "the gallery is a procedural motion–language corpus the shipped model never saw."
 )

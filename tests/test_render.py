@@ -21,8 +21,8 @@ import trimesh
 from PIL import Image
 
 from engine.errors import EngineError
-from engine.motion.kinematics import forward_kinematics
-from engine.motion.rotations import IDENTITY
+from engine.motion.kinematics import UP, forward_kinematics
+from engine.motion.rotations import IDENTITY, qrot
 from engine.motion.skeleton import HUMANML3D, KIT
 from engine.render import (
     RenderCache,
@@ -39,6 +39,7 @@ from engine.render import (
     unavailable_reason,
 )
 from engine.render import cache as cache_module
+from engine.render.body import body_shape
 from engine.render.camera import follow_camera
 from engine.render.mesh import SkeletonMesh, trajectory, unit_capsule
 from engine.render.video import write_mp4
@@ -257,6 +258,35 @@ def test_body_geometry_is_closed_and_faces_outwards(swing_joints):
     )
 
 
+@pytest.mark.parametrize("skeleton", [HUMANML3D, KIT], ids=["humanml3d", "kit"])
+def test_the_body_has_a_person_s_proportions(skeleton):
+    shape = body_shape(skeleton)
+    names = [skeleton.joint_names[e] if e < skeleton.num_joints else None for e in shape.ends]
+    radius = {
+        n: (a + b) / 2 for n, a, b in zip(names, shape.start_radii, shape.end_radii, strict=True)
+    }
+    # every bone of a known skeleton has its own thickness, none the plain fallback
+    assert len(set(zip(shape.start_radii, shape.end_radii, strict=True))) > 8
+    thigh, shin = radius["left_knee"], radius["left_ankle"]
+    upper_arm, forearm = radius["left_elbow"], radius["left_wrist"]
+    assert thigh > shin > forearm and upper_arm > forearm and thigh > upper_arm
+    assert shape.largest_radius >= 0.1  # the torso
+    # the head and both hands are pieces no joint marks: three extensions
+    assert len(shape.extension_joints) == 3
+    tips = shape.points(np.random.default_rng(0).normal(size=(skeleton.num_joints, 3)))
+    assert tips.shape == (skeleton.num_joints + 3, 3) and np.isfinite(tips).all()
+    assert body_shape(skeleton, thickness=2.0).largest_radius == 2 * shape.largest_radius
+
+
+def test_arms_and_legs_show_their_side_and_the_trunk_is_one_colour():
+    shape = body_shape(HUMANML3D)
+    side = dict(
+        zip([HUMANML3D.joint_names[e] for e in shape.ends[:21]], shape.sides[:21], strict=True)
+    )
+    assert side["left_knee"] == "left" and side["right_elbow"] == "right"
+    assert side["left_hip"] is side["right_collar"] is side["spine3"] is None
+
+
 def test_a_path_that_turns_straight_back_gives_a_clean_trajectory():
     there_and_back = np.r_[np.linspace(0, 2, 30), np.linspace(2, 0, 30)[1:]]
     path = np.column_stack([there_and_back, np.zeros_like(there_and_back)])
@@ -327,19 +357,28 @@ def test_the_glb_reads_back_and_its_keyframes_reproduce_the_joints(swing_joints,
     assert path.read_bytes()[:4] == b"glTF"
     gltf = pygltflib.GLTF2().load(str(path))
     bones = len(HUMANML3D.bones)
+    extensions = 3  # the head and the two hands
     (animation,) = gltf.animations
-    assert len(animation.channels) == len(animation.samplers) == HUMANML3D.num_joints + 2 * bones
+    channels = HUMANML3D.num_joints + 2 * bones + extensions
+    assert len(animation.channels) == len(animation.samplers) == channels
     assert {c.target.path for c in animation.channels} == {"translation", "rotation", "scale"}
     for sampler in animation.samplers:
         assert gltf.accessors[sampler.input].count == 40
         assert gltf.accessors[sampler.output].count == 40
-    assert len(gltf.nodes) == 1 + HUMANML3D.num_joints + bones + 1  # root, joints, bones, floor
+    # root, joints, bones, head and hands, floor
+    assert len(gltf.nodes) == 1 + HUMANML3D.num_joints + bones + extensions + 1
 
     animation = read_glb_animation(path)
     assert np.allclose(animation.times, np.arange(40) / 20.0)
     assert np.abs(animation.joint_positions(HUMANML3D) - joints).max() < 1e-6
     children = [child for _, child in HUMANML3D.bones]
     assert np.abs(animation.bone_ends(HUMANML3D) - joints[:, children]).max() < 1e-5
+    # a hand continues its forearm: its capsule's +Y turns onto elbow -> wrist
+    wrist, elbow = (HUMANML3D.joint_names.index(n) for n in ("left_wrist", "left_elbow"))
+    forearm = joints[:, wrist] - joints[:, elbow]
+    forearm /= np.linalg.norm(forearm, axis=-1, keepdims=True)
+    hand = np.roll(animation.channels[("extension:left_wrist", "rotation")], 1, axis=-1)
+    assert np.abs(qrot(hand, np.broadcast_to(UP, forearm.shape)) - forearm).max() < 1e-5
 
 
 def test_glb_of_a_kit_body_without_floor(tmp_path):
@@ -347,7 +386,7 @@ def test_glb_of_a_kit_body_without_floor(tmp_path):
     settings = RenderSettings(show_floor=False, show_trajectory=False)
     path = export_glb(joints, tmp_path / "kit.glb", settings)
     gltf = pygltflib.GLTF2().load(str(path))
-    assert len(gltf.nodes) == 1 + KIT.num_joints + len(KIT.bones)
+    assert len(gltf.nodes) == 1 + KIT.num_joints + len(KIT.bones) + 3  # + head and hands
     assert np.abs(read_glb_animation(path).joint_positions(KIT) - joints).max() < 1e-6
 
 

@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from engine.data.corpus import generate_action
-from engine.render import PREVIEW, RenderCache, rendering_available, unavailable_reason
+from engine.render import RenderCache, RenderSettings, rendering_available, unavailable_reason
 from engine.render.side_by_side import CURSOR, LABEL_H, TITLE_H, Curve, Panel, compose
 
+# inputs at 10 fps: side_by_side must play them in step with a 20-fps comparison anyway
+HALF_RATE = RenderSettings(frame_step=2)
 pytestmark = pytest.mark.skipif(
     not rendering_available(), reason=f"no offscreen OpenGL: {unavailable_reason()}"
 )
@@ -21,7 +23,7 @@ def videos(tmp_path_factory):
     cache = RenderCache(tmp_path_factory.mktemp("renders"), workers=0)
     long = generate_action("wave", seed=1).joints[:80]  # 4 s
     short = generate_action("jump_in_place", seed=2).joints[:40]  # 2 s
-    return [cache.get(long, "video", PREVIEW), cache.get(short, "video", PREVIEW)]
+    return [cache.get(long, "video", HALF_RATE), cache.get(short, "video", HALF_RATE)]
 
 
 def read(path):

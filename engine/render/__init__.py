@@ -20,13 +20,12 @@ from engine.render.cache import RenderCache, warm_up
 from engine.render.errors import RenderError, RenderUnavailable
 from engine.render.frames import iter_frames, render_frames
 from engine.render.gltf import GlbAnimation, export_glb, read_glb_animation
-from engine.render.settings import PREVIEW, RenderSettings
+from engine.render.settings import RenderSettings
 from engine.render.thumbnail import render_thumbnail, representative_frame
 from engine.render.video import render_video
 from engine.render.workers import shutdown_workers
 
 __all__ = [
-    "PREVIEW",
     "GlbAnimation",
     "RenderCache",
     "RenderError",

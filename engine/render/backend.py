@@ -7,8 +7,8 @@ Mesa's llvmpipe, headless; then OSMesa: software) is tried in a short child proc
 the first that renders is written to `PYOPENGL_PLATFORM` before this process imports
 OpenGL, and worker processes inherit the choice.
 
-An OpenGL context is current on one thread at a time: pyrender leaves a new one current on
-the thread that made it, and any other thread then fails in `eglMakeCurrent`
+An OpenGL context is current on one thread at a time: a new one is left current on the
+thread that made it, and any other thread then fails in `eglMakeCurrent`
 (EGL_BAD_ACCESS). So the renderer here is released after each use, and a program that
 renders from many threads (a web server) draws in the render worker processes instead
 (`engine.render.workers`, used by `RenderCache`); `unavailable_reason()` asks a worker
@@ -24,13 +24,13 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from types import ModuleType
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.render.errors import RenderUnavailable
 
 if TYPE_CHECKING:
-    import pyrender
+    from engine.render.gl import Rasteriser
 
 PLATFORMS = ("egl", "osmesa")
 _HINT = (
@@ -39,21 +39,20 @@ _HINT = (
     "or set PYOPENGL_PLATFORM to a platform that works here"
 )
 _PROBE = """
-import pyrender
-renderer = pyrender.OffscreenRenderer(8, 8)
-scene = pyrender.Scene(bg_color=[0.0, 0.0, 0.0, 1.0])
-scene.add(pyrender.PerspectiveCamera(yfov=1.0))
-renderer.render(scene)
-renderer.delete()
+import numpy as np
+from engine.render.gl import Rasteriser
+Rasteriser(8, 8, 4).draw([], np.eye(4), (0.0, 0.0, 0.0))
 """
 _PROBE_TIMEOUT_S = 120
 _lock = threading.RLock()
-_renderer: pyrender.OffscreenRenderer | None = None
+_renderer: Rasteriser | None = None
 
 
 def probe_platform(platform: str) -> str | None:
     """None if a child process can render with `platform`, else why it cannot."""
-    env = {**os.environ, "PYOPENGL_PLATFORM": platform}
+    package_root = str(Path(__file__).resolve().parents[2])  # the probe imports the engine
+    python_path = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYOPENGL_PLATFORM": platform, "PYTHONPATH": python_path}
     try:
         done = subprocess.run(
             [sys.executable, "-c", _PROBE],
@@ -99,8 +98,8 @@ def _platform_choice() -> tuple[str | None, str]:
 
 
 @contextlib.contextmanager
-def renderer(width: int, height: int) -> Iterator[pyrender.OffscreenRenderer]:
-    """This process's offscreen renderer (created once), sized and held for one render.
+def renderer(width: int, height: int, samples: int = 4) -> Iterator[Rasteriser]:
+    """This process's rasteriser (created once), sized and held for one render.
 
     The context is used by one thread at a time: other threads wait here, and it is not
     left current on the thread that used it (another one may use it next).
@@ -108,27 +107,21 @@ def renderer(width: int, height: int) -> Iterator[pyrender.OffscreenRenderer]:
     global _renderer
     with _lock:
         if _renderer is None:
-            _renderer = _create_renderer(width, height)
-        _renderer.viewport_width, _renderer.viewport_height = width, height
+            _renderer = _create_renderer(width, height, samples)
+        _renderer.make_current()
         try:
+            _renderer.resize(width, height, samples)
             yield _renderer
         finally:
-            _release(_renderer)
+            _renderer.release()
 
 
-def load_pyrender() -> ModuleType:
-    """The `pyrender` module, imported only once the OpenGL platform is chosen."""
+def _create_renderer(width: int, height: int, samples: int) -> Rasteriser:
     choose_platform()
-    import pyrender
+    from engine.render.gl import Rasteriser
 
-    return pyrender
-
-
-def _create_renderer(width: int, height: int) -> pyrender.OffscreenRenderer:
     try:
-        gl = load_pyrender().OffscreenRenderer(width, height)
-        _release(gl)  # pyrender leaves a new context current on this thread
-        return gl
+        gl = Rasteriser(width, height, samples)
     except RenderUnavailable:
         raise
     except Exception as error:  # any failure to make a context means: cannot render
@@ -137,19 +130,8 @@ def _create_renderer(width: int, height: int) -> pyrender.OffscreenRenderer:
             f"PYOPENGL_PLATFORM={os.environ['PYOPENGL_PLATFORM']}: "
             f"{type(error).__name__}: {error}; {_HINT}"
         ) from error
-
-
-def _release(gl: pyrender.OffscreenRenderer) -> None:
-    """Make the context current on no thread, so that any thread can make it current.
-
-    pyrender's own `make_uncurrent` does nothing for EGL, so this unbinds it here. (Mesa's
-    OSMesa does not tie a context to a thread.)
-    """
-    display = getattr(getattr(gl, "_platform", None), "_egl_display", None)
-    if display is not None:
-        from OpenGL.EGL import EGL_NO_CONTEXT, EGL_NO_SURFACE, eglMakeCurrent
-
-        eglMakeCurrent(display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT)
+    gl.release()  # a new context is left current on the thread that made it
+    return gl
 
 
 def check_context() -> None:

@@ -14,6 +14,7 @@ from scipy.ndimage import gaussian_filter1d
 
 from engine.motion.kinematics import UP, body_forward
 from engine.motion.skeleton import Skeleton
+from engine.render.body import body_shape
 from engine.render.settings import RenderSettings
 
 
@@ -42,9 +43,12 @@ def follow_camera(joints: np.ndarray, skeleton: Skeleton, settings: RenderSettin
     aspect = settings.width / settings.height
     direction = view_direction(joints, skeleton, settings)
     targets = follow_targets(joints, settings.follow_smoothing_s * settings.video_fps)
-    targets += centring_shift(joints - targets[:, None, :], direction)
-    pad = max(settings.head_radius, settings.joint_radius)
-    distance = fitting_distance(joints - targets[:, None, :], direction, yfov, aspect, pad)
+    shape = body_shape(skeleton, settings.body_thickness)
+    outline = shape.points(joints) - targets[:, None, :]  # joints, head top and hands
+    shift = centring_shift(outline, direction)
+    targets += shift
+    outline -= shift
+    distance = fitting_distance(outline, direction, yfov, aspect, shape.largest_radius)
     distance *= settings.framing_margin
     poses = np.stack([look_at(t + distance * direction, t) for t in targets])
     return CameraPath(poses, targets, float(distance), float(yfov), aspect)

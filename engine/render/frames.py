@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from types import ModuleType
 
 import numpy as np
 
 from engine.motion.skeleton import Skeleton
-from engine.render.backend import load_pyrender, renderer
+from engine.render.backend import renderer
 from engine.render.camera import CameraPath, follow_camera
+from engine.render.gl import Batch, projection
 from engine.render.inputs import prepare_joints
 from engine.render.mesh import Geometry, SkeletonMesh, floor, merge, trajectory
 from engine.render.settings import RenderSettings, srgb
@@ -80,17 +80,24 @@ def iter_frames(
     """
     settings = settings or RenderSettings()
     scene_plan = plan(joints, settings, skeleton)
-    pyrender = load_pyrender()
-    with renderer(settings.width, settings.height) as gl:
-        scene, camera_node = _scene(pyrender, scene_plan)
-        body_node = None
-        for t in range(len(scene_plan.joints)) if frames is None else frames:
-            if body_node is not None:
-                scene.remove_node(body_node)
-            body_node = scene.add(_mesh(pyrender, scene_plan.frame_geometry(t)))
-            scene.set_pose(camera_node, scene_plan.camera.poses[t])
-            colour, _ = gl.render(scene, flags=pyrender.RenderFlags.FLAT)
-            yield colour
+    camera = scene_plan.camera
+    lens = projection(camera.yfov, camera.aspect, camera.znear, camera.zfar)
+    background = srgb(settings.background_colour)
+    with renderer(settings.width, settings.height, settings.msaa_samples) as gl:
+        scenery = [] if scene_plan.scenery is None else [_batch(scene_plan.scenery)]
+        body = None
+        try:
+            for t in range(len(scene_plan.joints)) if frames is None else frames:
+                geometry = scene_plan.frame_geometry(t)
+                if body is None:
+                    body = _batch(geometry)
+                else:
+                    body.update(geometry.positions, geometry.colours)
+                view = lens @ np.linalg.inv(camera.poses[t])
+                yield gl.draw([*scenery, body], view, background)
+        finally:
+            for batch in [*scenery, *([body] if body is not None else [])]:
+                batch.delete()
 
 
 def render_frames(
@@ -100,23 +107,5 @@ def render_frames(
     return np.stack(list(iter_frames(joints, settings, skeleton)))
 
 
-def _scene(pyrender: ModuleType, scene_plan: Plan) -> tuple[object, object]:
-    background = [*srgb(scene_plan.settings.background_colour), 1.0]
-    scene = pyrender.Scene(bg_color=background)
-    if scene_plan.scenery is not None:
-        scene.add(_mesh(pyrender, scene_plan.scenery))
-    path = scene_plan.camera
-    camera = pyrender.PerspectiveCamera(
-        yfov=path.yfov, aspectRatio=path.aspect, znear=path.znear, zfar=path.zfar
-    )
-    return scene, scene.add(camera, pose=path.poses[0])
-
-
-def _mesh(pyrender: ModuleType, geometry: Geometry) -> object:
-    primitive = pyrender.Primitive(
-        positions=geometry.positions,
-        color_0=geometry.colours,
-        indices=geometry.faces,
-        material=pyrender.MetallicRoughnessMaterial(baseColorFactor=[1.0, 1.0, 1.0, 1.0]),
-    )
-    return pyrender.Mesh([primitive])
+def _batch(geometry: Geometry) -> Batch:
+    return Batch(geometry.positions, geometry.colours, geometry.faces)

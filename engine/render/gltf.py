@@ -1,14 +1,18 @@
 """Animated GLB export: the skeleton as nodes moved by keyframes, not as per-frame meshes.
 
-Each joint is a node holding a sphere, animated by translation keyframes; each bone is a
-child node of its parent joint holding a unit cylinder along +Y, animated by rotation
-(pointing +Y at the child joint) and scale (stretching it to the bone's length). So the
+Each joint is a node holding a sphere as thick as the body there, animated by translation
+keyframes; each bone is a child node of its parent joint holding a tapered tube along +Y
+(its radii from `body`), animated by rotation (pointing +Y at the child joint) and scale
+(stretching it to the bone's length); the head and hands are capsules of their own length
+on their joint's node, turned with the bone they continue. So the
 file stores a few floats per joint and frame, plays in three.js (gradio's Model3D) and
 Blender, and `read_glb_animation` reads the keyframes back.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,8 +23,17 @@ import trimesh
 from engine.motion.kinematics import UP
 from engine.motion.rotations import qbetween, qfix, qrot
 from engine.motion.skeleton import Skeleton
+from engine.render.body import body_shape
 from engine.render.inputs import prepare_joints
-from engine.render.mesh import SIDES, Geometry, floor, merge, trajectory, unit_directions
+from engine.render.mesh import (
+    SIDES,
+    Geometry,
+    floor,
+    merge,
+    trajectory,
+    unit_capsule,
+    unit_directions,
+)
 from engine.render.settings import RenderSettings, srgb
 from engine.storage import atomic_write_bytes
 
@@ -61,35 +74,47 @@ def export_glb(
     times = np.arange(len(joints), dtype=np.float32) / np.float32(settings.video_fps)
     time_accessor = builder.accessor(times, with_bounds=True)
     materials = {side: builder.material(settings.side_colour(side)) for side in SIDES}
-    sphere = trimesh.creation.icosphere(subdivisions=settings.sphere_subdivisions)
-    cylinder = _unit_cylinder(settings.capsule_segments, settings.bone_radius)
-    joint_nodes = []
+    shape = body_shape(skeleton, settings.body_thickness)
+    sphere = trimesh.creation.icosphere(subdivisions=2)
+    point_radii = shape.point_radii()
+    meshes: dict[tuple, int] = {}  # one mesh per (shape, size, side), shared by nodes
 
-    meshes: dict[tuple, int] = {}  # one mesh per (shape, side), shared by nodes
+    def mesh_of(key: tuple, make: Callable[[], Geometry], side: str | None) -> int:
+        if (key, side) not in meshes:
+            meshes[key, side] = builder.mesh(make(), materials[side])
+        return meshes[key, side]
+
+    joint_nodes = []
     for j in range(skeleton.num_joints):
-        radius = settings.joint_radius_of(skeleton.joint_names[j])
-        side = skeleton.side_of(j)
-        if (radius, side) not in meshes:
-            meshes[radius, side] = builder.mesh(_sphere_geometry(sphere, radius), materials[side])
-        mesh = meshes[radius, side]
+        radius = float(point_radii[j])
+        mesh = mesh_of(
+            ("sphere", radius),
+            functools.partial(_sphere_geometry, sphere, radius),
+            skeleton.side_of(j),
+        )
         node = builder.node(
             pygltflib.Node(name=joint_node_name(skeleton, j), mesh=mesh), parent=root
         )
         builder.animate(node, "translation", time_accessor, joints[:, j])
         joint_nodes.append(node)
-    for parent, child in skeleton.bones:
-        direction, length = unit_directions(joints[:, child] - joints[:, parent])
-        side = skeleton.side_of(child)
-        if ("bone", side) not in meshes:
-            meshes["bone", side] = builder.mesh(cylinder, materials[side])
-        mesh = meshes["bone", side]
-        node = builder.node(
-            pygltflib.Node(name=bone_node_name(skeleton, parent, child), mesh=mesh),
-            parent=joint_nodes[parent],
-        )
+    points = shape.points(joints)
+    for limb, (start, end) in enumerate(zip(shape.starts, shape.ends, strict=True)):
+        radii = (float(shape.start_radii[limb]), float(shape.end_radii[limb]))
+        direction, length = unit_directions(points[:, end] - points[:, start])
+        if end < skeleton.num_joints:  # a bone: a tube stretched to the bone's length
+            make = functools.partial(_unit_tube, settings.capsule_segments, *radii)
+            name, scale, key = bone_node_name(skeleton, start, end), length, ("tube", *radii)
+        else:  # the head or a hand: a capsule of its own length, turned with its bone
+            reach = float(shape.extension_lengths[end - skeleton.num_joints])
+            make = functools.partial(_capsule_along_y, settings.capsule_segments, *radii, reach)
+            name, scale = f"extension:{skeleton.joint_names[start]}", None
+            key = ("capsule", *radii, reach)
+        mesh = mesh_of(key, make, shape.sides[limb])
+        node = builder.node(pygltflib.Node(name=name, mesh=mesh), parent=joint_nodes[start])
         builder.animate(node, "rotation", time_accessor, rotations_from_up(direction))
-        scale = np.column_stack([np.ones_like(length), length, np.ones_like(length)])
-        builder.animate(node, "scale", time_accessor, scale)
+        if scale is not None:
+            stretch = np.column_stack([np.ones_like(scale), scale, np.ones_like(scale)])
+            builder.animate(node, "scale", time_accessor, stretch)
 
     scenery = _scenery(joints, settings)
     if scenery is not None:
@@ -172,11 +197,12 @@ def _sphere_geometry(sphere: trimesh.Trimesh, radius: float) -> Geometry:
     return Geometry(unit * radius, unit, np.ones((len(unit), 4), np.float32), sphere.faces)
 
 
-def _unit_cylinder(segments: int, radius: float) -> Geometry:
-    """An open tube of `radius` from y = 0 to y = 1 (the joint spheres close its ends)."""
+def _unit_tube(segments: int, start_radius: float, end_radius: float) -> Geometry:
+    """An open tube from y = 0 (`start_radius`) to y = 1 (`end_radius`); the joint spheres
+    close its ends, and a node's scale stretches it to its bone's length."""
     around = np.linspace(0.0, 2 * np.pi, segments, endpoint=False)
     ring = np.column_stack([np.cos(around), np.zeros(segments), -np.sin(around)])
-    positions = np.concatenate([ring * radius, ring * radius + [0.0, 1.0, 0.0]])
+    positions = np.concatenate([ring * start_radius, ring * end_radius + [0.0, 1.0, 0.0]])
     i = np.arange(segments)
     j = (i + 1) % segments
     faces = np.concatenate(
@@ -187,6 +213,23 @@ def _unit_cylinder(segments: int, radius: float) -> Geometry:
         positions.astype(np.float32),
         normals.astype(np.float32),
         np.ones((2 * segments, 4), np.float32),
+        faces,
+    )
+
+
+def _capsule_along_y(
+    segments: int, start_radius: float, end_radius: float, length: float
+) -> Geometry:
+    """A closed tapered capsule from the origin to `length` along +Y."""
+    end, offset, faces = unit_capsule(segments)
+    z_to_y = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])  # a rotation
+    offset = offset @ z_to_y.T
+    radius = start_radius * (1 - end) + end_radius * end
+    positions = end[:, None] * [0.0, length, 0.0] + radius[:, None] * offset
+    return Geometry(
+        positions.astype(np.float32),
+        offset.astype(np.float32),
+        np.ones((len(positions), 4), np.float32),
         faces,
     )
 

@@ -1,7 +1,8 @@
 """Geometry: a skeleton pose as one merged mesh, its shadow, the floor and the trajectory.
 
-Unit shapes (a capsule and an icosphere) are built once per skeleton and settings; each
-frame only moves their vertices with numpy, so no mesh primitive is rebuilt per frame.
+The unit capsule is built once per skeleton and settings; each frame only moves its
+copies' vertices with numpy (one tapered capsule per limb of the body, see `body`), so
+no mesh is rebuilt per frame.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import trimesh
 
 from engine.motion.kinematics import UP
 from engine.motion.skeleton import Skeleton
+from engine.render.body import BodyShape, body_shape
 from engine.render.settings import RenderSettings, srgb
 
 _SHADOW_HEIGHT = 0.003  # metres above the floor: above the tiles, below the trajectory
@@ -111,99 +113,88 @@ def unit_directions(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class SkeletonMesh:
-    """Builds the body of one skeleton, pose after pose, from precomputed unit geometry."""
+    """Builds the body of one skeleton, pose after pose, from precomputed unit geometry:
+    one tapered capsule per limb of its `BodyShape`, coloured by side."""
 
     def __init__(self, skeleton: Skeleton, settings: RenderSettings) -> None:
-        self.parents, self.children = (np.array(x) for x in zip(*skeleton.bones, strict=True))
-        self._end, self._offset, capsule_faces = unit_capsule(settings.capsule_segments)
-        sphere = trimesh.creation.icosphere(subdivisions=settings.sphere_subdivisions)
-        self._sphere = np.asarray(sphere.vertices, dtype=np.float32)
-        self._bone_radius = settings.bone_radius
-        radii = [settings.joint_radius_of(name) for name in skeleton.joint_names]
-        self._joint_radius = np.array(radii, dtype=np.float32)[:, None, None]
-
+        self.shape = body_shape(skeleton, settings.body_thickness)
+        end, self._offset, capsule_faces = unit_capsule(settings.capsule_segments)
+        shape, vertices = self.shape, len(self._offset)
+        # per limb and vertex: the fraction along the limb and the radius there
+        self._end = end.astype(np.float32)
+        self._radius = (
+            shape.start_radii[:, None] * (1 - end[None]) + shape.end_radii[:, None] * end[None]
+        ).astype(np.float32)[..., None]
         colours = {side: rgba(settings.side_colour(side), 1)[0] for side in SIDES}
-        bone_colours = [colours[skeleton.side_of(c)] for c in self.children]
-        joint_colours = [colours[skeleton.side_of(j)] for j in range(skeleton.num_joints)]
-        n_bones, n_joints = len(self.children), skeleton.num_joints
-        capsule_vertices, sphere_vertices = len(self._offset), len(self._sphere)
-        self._colours = np.concatenate(
-            [
-                np.repeat(bone_colours, capsule_vertices, axis=0),
-                np.repeat(joint_colours, sphere_vertices, axis=0),
-            ]
-        ).astype(np.float32)
-        self._sphere_normals = np.tile(self._sphere, (n_joints, 1))
-        self._faces = np.concatenate(
-            [
-                repeat_faces(capsule_faces, capsule_vertices, n_bones),
-                repeat_faces(sphere.faces, sphere_vertices, n_joints) + n_bones * capsule_vertices,
-            ]
-        ).astype(np.uint32)
-        self._shadow = _ShadowShape(self.parents, self.children, radii, settings)
+        self._colours = np.repeat([colours[side] for side in shape.sides], vertices, axis=0)
+        self._faces = repeat_faces(capsule_faces, vertices, len(shape.starts)).astype(np.uint32)
+        self._shadow = _ShadowShape(shape, settings)
 
     def body(self, pose: np.ndarray) -> Geometry:
-        """The merged capsules and spheres of one pose (J, 3)."""
-        start = pose[self.parents]
-        direction, length = unit_directions(pose[self.children] - start)
+        """The merged limbs of one pose (J, 3)."""
+        points = self.shape.points(pose)
+        start = points[self.shape.starts]
+        direction, length = unit_directions(points[self.shape.ends] - start)
         rotated = np.einsum("bij,vj->bvi", bone_frames(direction), self._offset)
         along = self._end[None, :, None] * (length[:, None, None] * direction[:, None, :])
-        bones = start[:, None, :] + along + self._bone_radius * rotated
-        joints = pose[:, None, :] + self._joint_radius * self._sphere[None]
-        positions = np.concatenate([bones.reshape(-1, 3), joints.reshape(-1, 3)])
-        normals = np.concatenate([rotated.reshape(-1, 3), self._sphere_normals])
+        positions = start[:, None, :] + along + self._radius * rotated
         return Geometry(
-            positions.astype(np.float32), normals.astype(np.float32), self._colours, self._faces
+            positions.reshape(-1, 3).astype(np.float32),
+            rotated.reshape(-1, 3).astype(np.float32),
+            self._colours,
+            self._faces,
         )
 
     def shadow(self, pose: np.ndarray) -> Geometry:
-        """The pose's shadow under light from straight above: on the floor, a band per bone
+        """The pose's shadow under light from straight above: on the floor, a band per limb
         and a disc per joint (a few hundred triangles, where flattening the body would
         cost as many as the body itself)."""
-        return self._shadow.at(pose[:, [0, 2]])
+        return self._shadow.at(self.shape.points(pose)[:, [0, 2]])
 
 
 class _ShadowShape:
-    """Unit pieces of the shadow: a quad per bone, a disc (triangle fan) per joint."""
+    """Unit pieces of the shadow: a tapered quad per limb, a disc (triangle fan) per point
+    as wide as the thickest limb end there."""
 
     SEGMENTS = 10
 
-    def __init__(
-        self,
-        parents: np.ndarray,
-        children: np.ndarray,
-        joint_radii: list[float],
-        settings: RenderSettings,
-    ) -> None:
-        self.parents, self.children = parents, children
+    def __init__(self, shape: BodyShape, settings: RenderSettings) -> None:
+        self.starts, self.ends = shape.starts, shape.ends
+        self._widths = np.stack([shape.start_radii, shape.end_radii], axis=1)[..., None]
+        n_points, point_radii = shape.point_count, shape.point_radii()
         angles = np.linspace(0.0, 2 * np.pi, self.SEGMENTS, endpoint=False)
         circle = np.column_stack([np.cos(angles), np.sin(angles)])
-        self._disc = np.vstack([[0.0, 0.0], circle])[None] * np.array(joint_radii)[:, None, None]
-        self._half_width = settings.bone_radius
+        self._disc = np.vstack([[0.0, 0.0], circle])[None] * point_radii[:, None, None]
         ring = np.arange(self.SEGMENTS)
         fan = np.column_stack([0 * ring, 1 + ring, 1 + (ring + 1) % self.SEGMENTS])
-        n_bones, n_joints, disc_size = len(children), len(joint_radii), self.SEGMENTS + 1
-        self._faces = np.concatenate(
+        n_limbs, disc_size = len(self.starts), self.SEGMENTS + 1
+        faces = np.concatenate(
             [
-                repeat_faces([[0, 1, 2], [0, 2, 3]], 4, n_bones),
-                repeat_faces(fan, disc_size, n_joints) + n_bones * 4,
+                repeat_faces([[0, 1, 2], [0, 2, 3]], 4, n_limbs),
+                repeat_faces(fan, disc_size, n_points) + n_limbs * 4,
             ]
         )
-        count = n_bones * 4 + n_joints * disc_size
-        self._colours = rgba(settings.shadow_colour, count)
+        # Each piece's winding does not depend on the pose (a band's sides turn with its
+        # limb), so the faces are turned to face up once, on points laid out in a row.
+        row = np.column_stack([np.arange(n_points, dtype=float), np.zeros(n_points)])
+        self._faces = _facing_up(self._outline(row), faces)
+        self._colours = rgba(settings.shadow_colour, n_limbs * 4 + n_points * disc_size)
 
     def at(self, xz: np.ndarray) -> Geometry:
-        """The shadow of joints whose floor positions are `xz` (J, 2)."""
-        start, end = xz[self.parents], xz[self.children]
+        """The shadow of body points whose floor positions are `xz` (P, 2)."""
+        return _flat(self._outline(xz), _SHADOW_HEIGHT, self._colours, self._faces)
+
+    def _outline(self, xz: np.ndarray) -> np.ndarray:
+        """The (x, z) vertices of the bands and discs for points at `xz` (P, 2)."""
+        start, end = xz[self.starts], xz[self.ends]
         along = end - start
         length = np.linalg.norm(along, axis=1, keepdims=True)
         along = np.where(length > 1e-9, along / np.maximum(length, 1e-9), [1.0, 0.0])
-        side = np.column_stack([-along[:, 1], along[:, 0]]) * self._half_width
-        quads = np.stack([start + side, end + side, end - side, start - side], axis=1)
+        side = np.column_stack([-along[:, 1], along[:, 0]])[:, None, :] * self._widths
+        ends = np.stack([start, end], axis=1)
+        quads = np.concatenate([ends + side, (ends - side)[:, ::-1]], axis=1)
         discs = xz[:, None, :] + self._disc
-        flat = np.concatenate([quads.reshape(-1, 2), discs.reshape(-1, 2)])
-        faces = _facing_up(flat, self._faces)
-        return _flat(flat, _SHADOW_HEIGHT, self._colours, faces)
+        return np.concatenate([quads.reshape(-1, 2), discs.reshape(-1, 2)])
 
 
 def floor(

@@ -49,11 +49,9 @@ class RenderSettings:
     trajectory_colour: str = "#c0392b"
     shadow_colour: str = "#b9bcc3"
 
-    bone_radius: float = 0.026  # metres
-    joint_radius: float = 0.036
-    head_radius: float = 0.085  # a joint named "head" is drawn as a head
-    capsule_segments: int = 8  # around each bone
-    sphere_subdivisions: int = 1  # icosphere level of the joint spheres
+    # the body's limbs are as thick as a person's (engine/render/body.py) times this
+    body_thickness: float = 1.0
+    capsule_segments: int = 12  # around each limb
     floor_tile: float = 0.5  # metres
     trajectory_width: float = 0.035
 
@@ -72,6 +70,10 @@ class RenderSettings:
     framing_margin: float = 1.08  # >1 leaves room around the body in the picture
     follow_smoothing_s: float = 0.4  # std-dev of the Gaussian smoothing the camera follows
 
+    # multisample anti-aliasing: samples per pixel (1: none); 2 smooths the edges of a
+    # body this size for far less rasteriser work than 4 (docs/rendering.md)
+    msaa_samples: int = 4
+
     x264_preset: str = "veryfast"
     x264_crf: int = 23
 
@@ -87,9 +89,6 @@ class RenderSettings:
     def side_colour(self, side: str | None) -> str:
         """The colour of a joint or bone on the 'left', 'right' or mid-line (None)."""
         return {"left": self.left_colour, "right": self.right_colour}.get(side, self.mid_colour)
-
-    def joint_radius_of(self, joint_name: str) -> float:
-        return self.head_radius if joint_name == "head" else self.joint_radius
 
     def replace(self, **changes: object) -> RenderSettings:
         """A copy with some fields changed (validated like any other)."""
@@ -126,7 +125,9 @@ def _problems(s: RenderSettings) -> list[str]:
     ]
     if len(s.floor_colours) != 2:
         problems.append("floor_colours must hold two colours (the checkerboard)")
-    for name in ("bone_radius", "joint_radius", "head_radius", "floor_tile", "trajectory_width"):
+    if not 0.1 <= s.body_thickness <= 3.0:
+        problems.append(f"body_thickness={s.body_thickness!r} must be in 0.1..3")
+    for name in ("floor_tile", "trajectory_width"):
         if not getattr(s, name) > 0:
             problems.append(f"{name}={getattr(s, name)!r} must be positive")
     for name in ("ambient_light", "key_light", "fill_light"):
@@ -134,8 +135,6 @@ def _problems(s: RenderSettings) -> list[str]:
             problems.append(f"{name}={getattr(s, name)!r} must be in 0..4")
     if not isinstance(s.capsule_segments, int) or s.capsule_segments < 4:
         problems.append(f"capsule_segments={s.capsule_segments!r} must be an integer >= 4")
-    if s.sphere_subdivisions not in (0, 1, 2, 3):
-        problems.append(f"sphere_subdivisions={s.sphere_subdivisions!r} must be 0..3")
     if not -10.0 <= s.elevation_deg <= 80.0:
         problems.append(f"elevation_deg={s.elevation_deg!r} must be in -10..80")
     if not 10.0 <= s.fov_deg <= 120.0:
@@ -144,6 +143,8 @@ def _problems(s: RenderSettings) -> list[str]:
         problems.append(f"framing_margin={s.framing_margin!r} must be >= 1")
     if not s.follow_smoothing_s >= 0.0:
         problems.append(f"follow_smoothing_s={s.follow_smoothing_s!r} must be >= 0")
+    if s.msaa_samples not in (1, 2, 4, 8):
+        problems.append(f"msaa_samples={s.msaa_samples!r} must be 1, 2, 4 or 8")
     if s.x264_preset not in _X264_PRESETS:
         problems.append(f"x264_preset={s.x264_preset!r} must be one of {', '.join(_X264_PRESETS)}")
     if not isinstance(s.x264_crf, int) or not 0 <= s.x264_crf <= 51:
@@ -154,8 +155,3 @@ def _problems(s: RenderSettings) -> list[str]:
 def srgb(colour: str) -> tuple[float, float, float]:
     """'#rrggbb' -> (r, g, b) in 0..1 (sRGB-encoded, as displayed)."""
     return tuple(int(colour[i : i + 2], 16) / 255.0 for i in (1, 3, 5))
-
-
-# Grid previews: every other frame (10 fps, still in real time) at 256x256, for half
-# the work of a full video; see docs/rendering.md for what each costs.
-PREVIEW = RenderSettings(frame_step=2)
