@@ -30,6 +30,7 @@ from demo.results import (
     card_markdown,
     details_markdown,
 )
+from demo.reveal import reveal_on
 from demo.services import EMBEDDED, UPLOADS, DemoServices
 from demo.share import ShareControls, build_share_controls
 from demo.video_query import build_video_input, build_video_panel, wire_video_query
@@ -202,7 +203,7 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
             )
             status = gr.Markdown(elem_id="status")
             share = build_share_controls()
-        with gr.Column(scale=3):
+        with gr.Column(scale=3, elem_id="results-column"):
             video_panel = build_video_panel()
             query_panel = build_query_panel()
             columns, videos, cards, buttons = [], [], [], []
@@ -466,6 +467,9 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
         comparison.outputs,
         api_visibility="private",
     )
+    reveal_on([search.click, query.submit, search_motion.click], "#results-column")
+    reveal_on([b.click for b in [*buttons, twin]], "#details")
+    reveal_on([comparison.button.click], "#compare-video")
     source.change(update_labels, [source, uploads], [actions], api_visibility="private")
 
     # ---------------------------------------------------------------- the named API

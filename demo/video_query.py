@@ -20,6 +20,7 @@ import numpy as np
 from demo.errors import user_error
 from demo.limits import check_count
 from demo.results import SearchResults, api_record, captions_table
+from demo.reveal import reveal_on
 from demo.services import EMBEDDED, VIDEO_EXAMPLES, DemoServices
 from engine.data.motion_export import export_bvh, export_joints, safe_file_stem
 from engine.errors import EngineError
@@ -318,6 +319,7 @@ def wire_video_query(
         api_visibility="private",
         show_progress="minimal",
     )
+    reveal_on([video_input.button.click], "#results-column")
     panel.use_as_motion.click(
         lambda joints: joints, [panel.joints_path], [motion_file], api_visibility="private"
     ).then(

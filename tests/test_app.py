@@ -318,6 +318,21 @@ DETAILS_SETTLED = """previous => {
         .map(a => a.getAttribute('download'));
     return names.length === 4 && names.every(name => name.startsWith(id));
 }"""
+
+
+def viewer_draws(page, deadline: float) -> bool:
+    """Whether the details' 3D viewer draws a model (not just its clear colour) before
+    `deadline` (time.monotonic())."""
+    while True:
+        shot = page.locator("#details-viewer canvas").first.screenshot()
+        picture = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB"), float)
+        if picture.std() > 3:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        page.wait_for_timeout(500)
+
+
 PLOT_DRAWN = """() => Array.from(document.querySelectorAll('#details-timeline .mark-line path'))
     .some(path => (path.getAttribute('d') || '').includes('L'))"""
 
@@ -446,14 +461,7 @@ def test_browser_details_of_several_results(app, tmp_path):
             assert served.get(glb) == 200, f"result {slot + 1}: the viewer never loaded {glb}"
             model = tmp_path / f"{slot}.glb"
             model.write_bytes(page.request.get(glb).body())
-            picture = None
-            while time.monotonic() < deadline:
-                shot = page.locator("#details-viewer canvas").screenshot()
-                picture = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB"), float)
-                if picture.std() > 3:
-                    break
-                page.wait_for_timeout(500)
-            assert picture is not None and picture.std() > 3, "the 3D viewer stays empty"
+            assert viewer_draws(page, deadline), "the 3D viewer stays empty"
             page.wait_for_function(PLOT_DRAWN, timeout=30_000)
             links = dict(
                 page.eval_on_selector_all(

@@ -6,6 +6,7 @@ Through gradio_client and headless Chromium; videos are decoded."""
 from __future__ import annotations
 
 import re
+import time
 
 import numpy as np
 import pytest
@@ -15,10 +16,12 @@ from tests.test_app import (  # noqa: F401  (fixtures)
     CHROMIUM,
     DETAILS_SETTLED,
     OUTPUT,
+    PLOT_DRAWN,
     app,
     app_cache,
     client,
     launch_chromium,
+    viewer_draws,
 )
 
 EVERYDAY = [
@@ -270,7 +273,7 @@ def studio_bvh(tmp_path_factory):
 
 
 def compare_and_check(page, folder, name: str, panels: int):
-    page.click("#compare-button")
+    page.get_by_role("button", name="Compare side by side").click()
     page.wait_for_function(PLAYING, arg="#compare-video", timeout=180_000)
     toasts = page.locator(".toast-body.error, .toast-body.warning").all_inner_texts()
     assert not toasts, toasts
@@ -340,3 +343,69 @@ def test_browser_query_motion_shown_and_compared(app, studio_bvh, tmp_path):  # 
     assert query_hidden
     assert "nearest gallery motions" in neighbours_text, neighbours_text
     assert text_triple.shape[2] >= 3 * 256
+
+
+# --- a phone-sized screen -------------------------------------------------------------------
+PHONE = {"width": 390, "height": 844}  # CSS pixels of a common phone
+IN_VIEW = """selector => {
+    const box = document.querySelector(selector)?.getBoundingClientRect();
+    return !!box && box.height > 0 && box.top >= -2 && box.top < window.innerHeight / 2;
+}"""
+
+
+def fits_across(box: dict, least: float = 0.75) -> bool:
+    """The element spans most of the phone's width and none of it is off the screen."""
+    return (
+        box["x"] >= 0
+        and box["x"] + box["width"] <= PHONE["width"] + 0.5
+        and (box["width"] >= least * PHONE["width"])
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+def test_browser_on_a_phone_each_control_brings_what_it_opened_into_view_and_it_fits(app):  # noqa: F811
+    """On a phone the page is one column: Search, Details and Compare must each bring what
+    they opened into view, and the 3-D viewer, the similarity plot and the comparison
+    video must fit the screen's width at a readable size."""
+    from playwright.sync_api import sync_playwright
+
+    url, _ = app
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(
+            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+        )
+        errors: list[str] = []
+        page.on("pageerror", lambda error: viewer_noise(str(error)) or errors.append(str(error)))
+        page.goto(url)
+        page.wait_for_selector("#query textarea", timeout=60_000)
+        page.fill("#query textarea", "someone jumps up and down in place")
+        page.get_by_role("button", name="Search", exact=True).click()
+        page.wait_for_function(GRID_DONE, timeout=300_000)
+        page.wait_for_function(IN_VIEW, arg="#results-column", timeout=10_000)
+        assert fits_across(page.locator("#result-video-0").bounding_box(), least=0.7)
+        page.get_by_role("button", name="Details", exact=True).first.click()
+        page.wait_for_function(DETAILS_SETTLED, arg="", timeout=180_000)
+        page.wait_for_function(PLOT_DRAWN, timeout=60_000)
+        page.wait_for_function(IN_VIEW, arg="#details", timeout=10_000)
+        viewer = page.locator("#details-viewer").first.bounding_box()
+        plot = page.locator("#details-timeline").first.bounding_box()
+        assert fits_across(viewer) and viewer["height"] >= 300, viewer
+        assert fits_across(plot) and plot["height"] >= 180, plot
+        # the plot's axis labels are drawn at a legible size, inside the plot
+        sizes = page.eval_on_selector_all(
+            "#details-timeline svg text",
+            "texts => texts.map(t => parseFloat(getComputedStyle(t).fontSize))",
+        )
+        assert sizes and min(sizes) >= 10, sizes
+        assert viewer_draws(page, time.monotonic() + 60), "the 3D viewer stays empty"
+        page.locator("#details").first.screenshot(path=str(OUTPUT / "inspect_phone_details.png"))
+        page.get_by_role("button", name="Compare side by side").click()
+        page.wait_for_function(PLAYING, arg="#compare-video", timeout=180_000)
+        compare = page.locator("#compare-video").bounding_box()
+        assert fits_across(compare) and 0 <= compare["y"] < PHONE["height"] - 100, compare
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        browser.close()
+    assert wide <= PHONE["width"], f"the page scrolls sideways on a phone: {wide} px wide"
+    assert not errors, errors
