@@ -212,7 +212,7 @@ def _make_platform(width: int, height: int) -> object:
 
         platform = OSMesaPlatform(width, height)
     else:
-        raise RenderUnavailable(f"unsupported PYOPENGL_PLATFORM={platform_name!r}: egl or osmesa")
+        raise ValueError(f"unsupported PYOPENGL_PLATFORM={platform_name!r} (egl or osmesa)")
     platform.init_context()
     platform.make_current()
     return platform
