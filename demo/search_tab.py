@@ -38,7 +38,6 @@ from engine.data.corpus import ACTIONS
 from engine.data.motion_export import export_bvh, export_npy, safe_file_stem
 from engine.data.motion_import import load_motion_file
 from engine.errors import EngineError
-from engine.familiarity import Familiarity
 from engine.motion.motion import Motion
 from engine.render import RenderError
 from engine.search import SearchEngine, window_timeline
@@ -125,13 +124,6 @@ def search_results(
     features = [engine.gallery.item(h.id).features for h in hits]
     twins = [engine.gallery.item(h.twin.id).features if h.twin else None for h in hits]
     return SearchResults(query, kind, vector, gallery, hits, features, twin_features=twins, **more)
-
-
-def familiarity_of(engine: SearchEngine, motion: Motion, vector: np.ndarray) -> Familiarity:
-    """The familiarity check of a query motion, against its best match in the whole
-    gallery (filters left out: they narrow the results, not what the model knows)."""
-    best = engine.search_vector(vector, 1)
-    return engine.familiarity(motion.features, best[0].score if best else -1.0)
 
 
 def twin_button(hit, twin: bool):
@@ -363,7 +355,7 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
             vector = engine.embed_motion(motion.features)
             hits = engine.search_distinct(vector, count, actions=labels or None)
             captions = engine.nearest_captions(vector, 5)
-            familiarity = familiarity_of(engine, motion, vector)
+            familiarity = engine.familiarity_of_query(motion.features, vector)
         except EngineError as error:
             raise user_error(error) from None
         name = Path(path).name
@@ -524,7 +516,7 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
             vector = engine.embed_motion(loaded.features)
             hits = engine.search_distinct(vector, k, actions=actions or None)
             captions = [c.to_json() for c in engine.nearest_captions(vector, 5)]
-            familiarity = familiarity_of(engine, loaded, vector)
+            familiarity = engine.familiarity_of_query(loaded.features, vector)
         except EngineError as error:
             raise user_error(error) from None
         said = {

@@ -207,9 +207,8 @@ def search_recovered(
 ) -> VideoSearch:
     vector, way_in = video_query_vector(engine, result)
     hits = engine.search_distinct(vector, k, actions=actions or None)
-    # the familiarity check reads the recovered motion and its unfiltered best match
-    best = engine.search_vector(engine.embed_motion(result.motion.features), 1)
-    familiarity = engine.familiarity(result.motion.features, best[0].score if best else -1.0)
+    # the familiarity check reads the recovered motion alone (not the video encoder's vector)
+    familiarity = engine.familiarity_of_query(result.motion.features)
     return VideoSearch(vector, way_in, hits, engine.nearest_captions(vector, 5), familiarity)
 
 

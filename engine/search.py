@@ -129,9 +129,16 @@ class SearchEngine:
             first.twin = second or self._twin_hit(first.id, vector)
         return [first for first, _ in slots]
 
-    def familiarity(self, features: np.ndarray, best_score: float) -> Familiarity:
-        """Whether a query motion (raw features) with this best gallery score looks like
-        the motions the model knows (engine/familiarity.py)."""
+    def familiarity_of_query(
+        self, features: np.ndarray, vector: np.ndarray | None = None
+    ) -> Familiarity:
+        """Whether a query motion (raw features) looks like the motions the model knows
+        (engine/familiarity.py), judged with its best match in the whole gallery: filters
+        narrow the results, not what the model knows. `vector`: the motion's embedding when
+        the caller has it (else it is encoded here)."""
+        if vector is None:
+            vector = self.embed_motion(features)
+        best = self.search_vector(vector, 1)
         with self._familiarity_lock:
             if self._familiarity is None:
                 self._familiarity = FamiliarityCheck.from_gallery(
@@ -140,7 +147,7 @@ class SearchEngine:
                     self.gallery.embeddings,
                     [item.id for item in self.gallery.items],
                 )
-        return self._familiarity.check(features, best_score)
+        return self._familiarity.check(features, best[0].score if best else -1.0)
 
     def prepare_captions(self) -> None:
         """Embed and index the gallery's captions now (motion→text needs them, text search

@@ -162,6 +162,20 @@ def test_motion_queries_and_captions(engine, items):
     assert {c.caption for c in given} == {"x jumps", "y sits"} and given[0].id is None
 
 
+def test_familiarity_of_a_query_reads_its_unfiltered_best_match(engine, items):
+    """The familiarity check finds the query's best match in the whole gallery itself, so a
+    caller's filters (or a caller that has no vector) cannot change what it reports."""
+    query = items[0]
+    vector = engine.embed_motion(query.features)
+    found = engine.familiarity_of_query(query.features, vector)
+    assert found.best_cosine == pytest.approx(1.0, abs=1e-4)  # the gallery's own motion
+    assert engine.familiarity_of_query(query.features).best_cosine == pytest.approx(
+        found.best_cosine, abs=1e-5
+    )
+    filtered = engine.search_vector(vector, 1, exclude=[query.id])[0].score
+    assert filtered < found.best_cosine - 1e-3
+
+
 def test_timeline_over_sliding_windows(engine, items):
     long = np.concatenate([items[0].features, items[20].features])
     vector = engine.embed_motion(items[20].features)

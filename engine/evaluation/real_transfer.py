@@ -165,8 +165,6 @@ def familiarity_of(engine: SearchEngine, clips: list[RealClip]) -> dict[str, boo
     should, for the actions the corpus has, and should not for the ones it lacks."""
     vectors = engine.encoder.encode_motions([clip.motion.features for clip in clips])
     return {
-        clip.name: engine.familiarity(
-            clip.motion.features, engine.search_vector(vector, 1)[0].score
-        ).familiar
+        clip.name: engine.familiarity_of_query(clip.motion.features, vector).familiar
         for clip, vector in zip(clips, vectors, strict=True)
     }
