@@ -9,6 +9,7 @@ from demo.gallery_tab import build_gallery_tab
 from demo.search_tab import build_search_tab
 from demo.services import DemoServices
 from demo.share import wire_share
+from demo.startup import serve
 from demo.training_tab import build_training_tab
 
 TITLE = "Motion retrieval: text ⇄ 3D human motion"
@@ -57,7 +58,8 @@ def launch(config: DemoConfig) -> None:
     services = DemoServices(config)
     services.start_in_background()
     demo = build_demo(services)
-    demo.queue(default_concurrency_limit=4).launch(
+    serve(  # launch() without Gradio's 3-s page check, which a loaded CPU failed
+        demo.queue(default_concurrency_limit=4),
         server_name=config.host,
         server_port=config.port,
         share=config.share,
