@@ -50,10 +50,11 @@ def card_markdown(rank: int, hit: Hit) -> str:
     return card
 
 
-def api_record(rank: int, hit: Hit) -> dict:
+def api_record(rank: int, hit: Hit, compute_notice: str = "") -> dict:
     """A result as the API returns it; `mirror_twin` ({id, score} or None) names the
-    motion's mirror, which shares its slot instead of taking one of its own."""
-    return {"rank": rank, "mirror_twin": None, **hit.to_json()}
+    motion's mirror, which shares its slot instead of taking one of its own;
+    `compute_notice` says why the model left the GPU ('' when it did not)."""
+    return {"rank": rank, "mirror_twin": None, **hit.to_json(), "compute_notice": compute_notice}
 
 
 def captions_table(captions: list[CaptionHit]) -> list[list]:

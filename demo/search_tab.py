@@ -120,10 +120,15 @@ def export_files(
 def search_results(
     engine: SearchEngine, query: str, kind: str, vector: np.ndarray, gallery: str, hits, **more
 ) -> SearchResults:
-    """What a search shows: the hits with their features and their mirror twins'."""
+    """What a search shows: the hits with their features and their mirror twins', and
+    any notice (the query's, and the model's when the GPU ran out of memory)."""
     features = [engine.gallery.item(h.id).features for h in hits]
     twins = [engine.gallery.item(h.twin.id).features if h.twin else None for h in hits]
-    return SearchResults(query, kind, vector, gallery, hits, features, twin_features=twins, **more)
+    notices = [more.pop("notice", ""), engine.encoder.fallback_notice]
+    notice = " · ".join(n for n in notices if n)
+    return SearchResults(
+        query, kind, vector, gallery, hits, features, twin_features=twins, notice=notice, **more
+    )
 
 
 def twin_button(hit, twin: bool):
@@ -326,7 +331,8 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
             ]
             return
         yield [
-            f"{n} results for *{results.query}* ({time.perf_counter() - started:.1f} s to render)",
+            f"{head}{n} results for *{results.query}* "
+            f"({time.perf_counter() - started:.1f} s to render)",
             *[gr.skip()] * (len(grid_outputs) - 1),
         ]
 
@@ -494,7 +500,8 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
             hits = engine.search_distinct(engine.embed_text(query), k, actions=actions or None)
         except EngineError as error:
             raise user_error(error) from None
-        return [api_record(i + 1, h) for i, h in enumerate(hits)], rendered(engine, hits)
+        notice = engine.encoder.fallback_notice
+        return [api_record(i + 1, h, notice) for i, h in enumerate(hits)], rendered(engine, hits)
 
     def search_motion_api(
         motion, k=config.default_results, gallery=EMBEDDED, actions=None, uploaded=None, model=None
@@ -524,7 +531,8 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
             "familiar": familiarity.familiar,
             "familiarity_notice": familiarity.notice(),
         }
-        records = [{**api_record(i + 1, h), **said} for i, h in enumerate(hits)]
+        notice = engine.encoder.fallback_notice
+        records = [{**api_record(i + 1, h, notice), **said} for i, h in enumerate(hits)]
         return records, rendered(engine, hits), captions
 
     hidden = gr.Button(visible=False)

@@ -358,7 +358,8 @@ def wire_video_query(
             found = search_recovered(engine, result, k, actions)
         except EngineError as error:
             raise user_error(error) from None
-        records = [api_record(i + 1, h) for i, h in enumerate(found.hits)]
+        notice = engine.encoder.fallback_notice
+        records = [api_record(i + 1, h, notice) for i, h in enumerate(found.hits)]
         captions = [c.to_json() for c in found.captions]
         return records, rendered(engine, found.hits), captions, api_notes(result, found)
 

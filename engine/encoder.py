@@ -15,6 +15,7 @@ time for one query, with the same retrieval quality (docs/benchmarks.md).
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import threading
 import typing
@@ -39,6 +40,7 @@ Progress = Callable[[int, int], None]
 LanguagePrecision = Literal["auto", "float32", "bfloat16", "int8"]
 LANGUAGE_PRECISIONS: tuple[str, ...] = typing.get_args(LanguagePrecision)
 log = logging.getLogger(__name__)
+GPU_FALLBACK_NOTICE = "the GPU ran out of memory, so the model runs on the CPU (slower) from now on"
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,32 @@ def pick_device(preference: str = "auto") -> torch.device:
     return torch.device(preference)
 
 
+def on_gpu_out_of_memory_use_cpu(method: Callable) -> Callable:
+    """An encoding method that, when the GPU runs out of memory, moves the encoder to the
+    CPU for good (`fall_back_to_cpu`) and runs again there. A call that another thread's
+    move interrupted (its tensors left behind on the GPU) runs again as well."""
+
+    @functools.wraps(method)
+    def run(self: MotionTextEncoder, *args, **kwargs):
+        device = self.device
+        try:
+            return method(self, *args, **kwargs)
+        except RuntimeError as error:  # torch.OutOfMemoryError is one
+            if device.type == "cuda" and out_of_memory(error):
+                self.fall_back_to_cpu()
+            elif self.device == device:  # not a move under its feet: a genuine error
+                raise
+        return method(self, *args, **kwargs)
+
+    return run
+
+
+def out_of_memory(error: BaseException) -> bool:
+    """torch.OutOfMemoryError (= torch.cuda.OutOfMemoryError), or the RuntimeError that
+    TorchScript's interpreter (the traced query path) wraps it in."""
+    return isinstance(error, torch.OutOfMemoryError) or "out of memory" in str(error)
+
+
 class MotionTextEncoder:
     """Embeddings (L2-normalised float32 numpy arrays) for captions and motions."""
 
@@ -132,6 +160,8 @@ class MotionTextEncoder:
         self.device = pick_device(device) if isinstance(device, str) else device
         self.checkpoint = checkpoint
         self.model = checkpoint.model.to(self.device).eval()
+        self.fallback_notice = ""  # why the encoder left its device (GPU_FALLBACK_NOTICE)
+        self._device_lock = threading.Lock()
         self.normalizer = checkpoint.normalizer
         max_tokens = checkpoint.config.model.max_tokens
         self._language_model: LanguageModel | None = self.model.language_model
@@ -163,7 +193,7 @@ class MotionTextEncoder:
     def language_model(self) -> LanguageModel:
         with self._language_model_lock:
             if self._language_model is None:
-                self._language_model = LanguageModel(self._max_tokens).to(self.device).eval()
+                self._language_model = self._place(LanguageModel(self._max_tokens)).eval()
             return self._language_model
 
     def load_language_model(self) -> None:
@@ -211,8 +241,31 @@ class MotionTextEncoder:
         """Token ids (B, L) and mask (B, L; True = real token): the query module's input."""
         language = self.model.language_model or self.language_model
         ids, mask = language.tokenize(texts, self._max_tokens)
-        return ids.to(self.device), mask.to(self.device)
+        return self._place(ids), self._place(mask)
 
+    def _place(self, value):
+        """A tensor, batch or module on the encoder's device."""
+        return value.to(self.device)
+
+    def fall_back_to_cpu(self) -> None:
+        """Move the model, MiniLM and the query path to the CPU for the rest of the run
+        (after the GPU ran out of memory), and say so in `fallback_notice`."""
+        with self._device_lock:
+            if self.device.type == "cpu":
+                return  # another thread moved it already
+            log.warning("the GPU ran out of memory; the encoder moves to the CPU")
+            cpu = torch.device("cpu")
+            self.model.to(cpu)
+            if self._language_model is not None:
+                self._language_model.to(cpu)
+            with self._query_lock:
+                self._query_module = None  # a traced graph holds its device: rebuilt on CPU
+            self.device = cpu
+            self.fallback_notice = GPU_FALLBACK_NOTICE
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+
+    @on_gpu_out_of_memory_use_cpu
     @torch.inference_mode()
     def encode_queries(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Embeddings (N, E) of search queries through `query_path` (by default the
@@ -230,6 +283,7 @@ class MotionTextEncoder:
             result[rows] = embedding.float().cpu().numpy()
         return result
 
+    @on_gpu_out_of_memory_use_cpu
     @torch.inference_mode()
     def encode_texts(
         self, captions: Sequence[str], store: TextFeatureStore | None = None, batch_size: int = 256
@@ -246,10 +300,11 @@ class MotionTextEncoder:
                 encoded = self.model.encode_text(chunk)
             else:
                 features = store.batch(chunk) if store is not None else self.language_model(chunk)
-                encoded = self.model.encode_text(features.to(self.device))
+                encoded = self.model.encode_text(self._place(features))
             result[rows] = encoded.embedding.float().cpu().numpy()
         return result
 
+    @on_gpu_out_of_memory_use_cpu
     @torch.inference_mode()
     def encode_motions(
         self,
@@ -265,13 +320,14 @@ class MotionTextEncoder:
         result = np.zeros((len(sequences), self.embed_dim), dtype=np.float32)
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
-            batch = motion_batch([sequences[i] for i in rows], self.normalizer).to(self.device)
+            batch = self._place(motion_batch([sequences[i] for i in rows], self.normalizer))
             encoded = self.model.encode_motion(batch.features, batch.mask)
             result[rows] = encoded.embedding.float().cpu().numpy()
             if progress is not None:
                 progress(min(start + batch_size, len(order)), len(order))
         return result
 
+    @on_gpu_out_of_memory_use_cpu
     @torch.inference_mode()
     def sentence_embeddings(self, captions: Sequence[str], batch_size: int = 256) -> np.ndarray:
         """MiniLM sentence embeddings (N, 384): caption-caption similarity."""
