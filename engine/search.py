@@ -4,6 +4,7 @@ inside a long motion the query matches best."""
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from engine.twins import distinct, twin_of
 
 WINDOW_SECONDS = 2.0
 WINDOW_STRIDE_SECONDS = 0.5
+QUERY_CACHE_SIZE = 1024  # text query embeddings kept (256 floats each: ~1 MB)
 
 
 @dataclass
@@ -80,14 +82,28 @@ class SearchEngine:
         self._caption_index: ExactIndex | None = None  # built by prepare_captions
         self._familiarity: FamiliarityCheck | None = None  # built on the first motion query
         self._familiarity_lock = threading.Lock()
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()  # text -> embedding, LRU
+        self._queries_lock = threading.Lock()
         self.fps = encoder.skeleton.fps
 
     # ------------------------------------------------------------------ queries
     def embed_text(self, text: str) -> np.ndarray:
+        """The query's embedding. The last QUERY_CACHE_SIZE queries' are kept: the page's
+        examples and shared links repeat queries, and encoding one is most of a search's
+        time when its videos are rendered already (callers get a copy to keep)."""
         text = (text or "").strip()
         if not text:
             raise EngineError("the text query is empty: describe a motion, e.g. 'a person jumps'")
-        return self.encoder.encode_queries([text])[0]  # the encoder's QueryPath
+        with self._queries_lock:
+            if text in self._queries:
+                self._queries.move_to_end(text)
+                return self._queries[text].copy()
+        vector = self.encoder.encode_queries([text])[0]  # the encoder's QueryPath
+        with self._queries_lock:
+            self._queries[text] = vector
+            while len(self._queries) > QUERY_CACHE_SIZE:
+                self._queries.popitem(last=False)
+        return vector.copy()
 
     def embed_motion(self, features: np.ndarray) -> np.ndarray:
         return self.encoder.encode_motions([features])[0]

@@ -42,12 +42,17 @@ class Checkpoint:
     path: Path | None = None  # None for a model still in training
     metrics: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    _fingerprint: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def fingerprint(self) -> str:
+        """The content hash of the files this checkpoint was loaded from, computed once:
+        hashing them takes ~10 ms and a search asks for it on every request."""
         if self.path is None:
             raise ValueError("an unsaved model has no fingerprint")
-        return checkpoint_fingerprint(self.path)
+        if self._fingerprint is None:
+            self._fingerprint = checkpoint_fingerprint(self.path)
+        return self._fingerprint
 
 
 def save_checkpoint(
