@@ -410,13 +410,37 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
         trigger(
             ui_search_text, inputs, grid_outputs, api_visibility="private", show_progress="minimal"
         )
-    search_motion.click(
-        ui_search_motion,
-        [motion_file, k, source, actions, uploads, model],
-        grid_outputs,
-        api_visibility="private",
-        show_progress="minimal",
-    )
+
+    def open_query_panel(path):
+        """The query panel, opened in a step of its own before the search: a video given
+        to a panel that the same burst of updates makes visible never shows (Gradio 6.31;
+        with the grid rendered fast the query's video arrived in that burst)."""
+        if not path:
+            raise gr.Error("choose a motion file first (.npy or .bvh)")
+        try:
+            motion = load_motion_file(path, max_seconds=config.max_motion_seconds)
+        except EngineError as error:
+            raise user_error(error) from None
+        return panel_updates(Path(path).name, motion)
+
+    def motion_search_on(trigger: Callable) -> None:
+        """Run the motion search on `trigger` (an event listener such as a button's
+        `click`, or an event's `then`): the query panel first, then the results."""
+        trigger(
+            open_query_panel,
+            [motion_file],
+            query_panel.outputs,
+            api_visibility="private",
+            show_progress="hidden",
+        ).success(
+            ui_search_motion,
+            [motion_file, k, source, actions, uploads, model],
+            grid_outputs,
+            api_visibility="private",
+            show_progress="minimal",
+        )
+
+    motion_search_on(search_motion.click)
 
     def open_details(results: SearchResults | None):
         """Open the panel empty first: a Model3D made visible in the same update that
@@ -559,7 +583,7 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
         grid_outputs=grid_outputs,
         filters=[k, source, actions, uploads, model],
         motion_file=motion_file,
-        search_motion=ui_search_motion,
+        motion_search_on=motion_search_on,
         results_for=search_results,
         rendered=rendered,
     )

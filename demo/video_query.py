@@ -249,12 +249,13 @@ def wire_video_query(
     grid_outputs: list,
     filters: list,
     motion_file: gr.File,
-    search_motion: Callable,
+    motion_search_on: Callable[[Callable], None],
     results_for: Callable[..., SearchResults],
     rendered: Callable,
 ) -> None:
     """The events of the video query: the page's search, 'use as motion query' (which puts
-    the recovered motion into the motion-file input and runs `search_motion` with it) and
+    the recovered motion into the motion-file input and runs the motion search with it,
+    wired by `motion_search_on`) and
     the named API endpoint `search_video`. `results_for` is the search tab's
     `search_results` (the hits with their features and their mirror twins')."""
     config = services.config
@@ -319,15 +320,10 @@ def wire_video_query(
         show_progress="minimal",
     )
     reveal_on([video_input.button.click], "#results-column")
-    panel.use_as_motion.click(
+    filled = panel.use_as_motion.click(
         lambda joints: joints, [panel.joints_path], [motion_file], api_visibility="private"
-    ).then(
-        search_motion,
-        [motion_file, *filters],
-        grid_outputs,
-        api_visibility="private",
-        show_progress="minimal",
     )
+    motion_search_on(filled.then)
 
     api_results, api_videos, api_captions, api_notes_json = (
         gr.JSON(visible=False),

@@ -12,8 +12,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import imageio
 import numpy as np
@@ -217,20 +218,49 @@ def launch_chromium(playwright, *extra_args: str):
     )
 
 
+@contextlib.contextmanager
+def app_page(
+    url: str,
+    viewport: dict | None = None,
+    ignore: Callable[[str], bool] = lambda error: False,
+    chromium_args: tuple[str, ...] = (),
+    **page_options,
+) -> Iterator[tuple[Any, list[str]]]:
+    """A Chromium page on the app at `url`, loaded until the query box shows; yields
+    (page, errors): the page's uncaught JavaScript errors, less those `ignore` accepts.
+    The browser closes on leaving; `errors` can be checked after."""
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright, *chromium_args)
+        try:
+            page = browser.new_page(
+                viewport=viewport or {"width": 1400, "height": 1000}, **page_options
+            )
+            page.on("pageerror", lambda error: ignore(str(error)) or errors.append(str(error)))
+            page.goto(url)
+            page.wait_for_selector("#query textarea", timeout=60_000)
+            yield page, errors
+        finally:
+            browser.close()
+
+
+def search_with_motion_file(page, path: Path) -> None:
+    """Open the motion query, upload the file at `path` and press its search button."""
+    page.get_by_text("…or search by example motion").click()
+    page.wait_for_function("document.querySelectorAll('input[type=file]').length >= 1")
+    page.locator("input[type=file]").first.set_input_files(str(path))
+    page.wait_for_timeout(1500)  # the upload finishes before the button reads it
+    page.get_by_role("button", name="Search with this motion").click()
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
 def test_browser_search_plays_videos(app):
-    from playwright.sync_api import sync_playwright
-
     url, _ = app
     OUTPUT.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(url)
-        page.wait_for_selector("#query textarea", timeout=60_000)
+    with app_page(url) as (page, errors):
         page.fill("#query textarea", "a person kicks with the left leg, then bows")
         page.click("#search-button")
         page.wait_for_function(
@@ -245,7 +275,6 @@ def test_browser_search_plays_videos(app):
         page.get_by_role("tab", name="Gallery").click()
         page.wait_for_selector("text=/\\d+ motions · page 1 of/", timeout=120_000)
         summary = page.get_by_text(re.compile(r"\d+ motions · page 1 of")).inner_text()
-        browser.close()
     # the embedded gallery: at least 1,000 motions the shipped model did not train on
     assert int(summary.split()[0]) >= 1000, summary
     assert not errors, errors
@@ -374,25 +403,13 @@ def check_downloads(page, links: dict[str, str], stem: str, folder: Path) -> int
 def test_browser_motion_query_and_gallery_buttons(app, tmp_path):
     """The buttons of a motion query and of the Gallery tab, pressed by their labels:
     "Search with this motion", "Show" and "Add to my uploads"."""
-    from playwright.sync_api import sync_playwright
-
     from engine.data.corpus import generate_action
 
     url, _ = app
     motion = tmp_path / "my_wave.npy"
     np.save(motion, generate_action("wave", seed=3).joints)
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(url)
-        page.wait_for_selector("#query textarea", timeout=60_000)
-        page.get_by_text("…or search by example motion").click()
-        page.wait_for_function("document.querySelectorAll('input[type=file]').length >= 1")
-        page.locator("input[type=file]").first.set_input_files(str(motion))
-        page.wait_for_timeout(1500)  # the upload finishes before the button reads it
-        page.get_by_role("button", name="Search with this motion").click()
+    with app_page(url) as (page, errors):
+        search_with_motion_file(page, motion)
         page.wait_for_function(
             "document.querySelector('#status').innerText.match(/\\d+ results for/)",
             timeout=120_000,
@@ -411,7 +428,6 @@ def test_browser_motion_query_and_gallery_buttons(app, tmp_path):
         page.wait_for_selector("text=/Added 1 motion/", timeout=60_000)
         report = page.get_by_text(re.compile("Added 1 motion")).inner_text()
         toasts = page.locator(".toast-body").all_inner_texts()
-        browser.close()
     assert "my_wave" in status, status
     assert "my_wave" in report, report
     assert not errors, errors
@@ -423,23 +439,15 @@ def test_browser_motion_query_and_gallery_buttons(app, tmp_path):
 def test_browser_details_of_several_results(app, tmp_path):
     """Details of three results in a row: no error, the 3D viewer shows its model, the
     similarity-over-time plot is drawn, and each download (.npy, .bvh, .mp4) opens."""
-    from playwright.sync_api import sync_playwright
-
     from engine.data.motion_export import safe_file_stem
     from engine.render import read_glb_animation
 
     url, _ = app
     OUTPUT.mkdir(exist_ok=True)
     shown = []
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
+    with app_page(url) as (page, errors):
         served: dict[str, int] = {}
         page.on("response", lambda response: served.__setitem__(response.url, response.status))
-        page.goto(url)
-        page.wait_for_selector("#query textarea", timeout=60_000)
         page.fill("#query textarea", "a person kicks with the left leg, then bows")
         page.click("#search-button")
         page.wait_for_function(
@@ -474,7 +482,6 @@ def test_browser_details_of_several_results(app, tmp_path):
             )
             assert len(read_glb_animation(model).times) == frames
         page.locator("#details").first.screenshot(path=str(OUTPUT / "details.png"))
-        browser.close()
     assert len(set(shown)) == 3, shown
     assert not errors, errors
 
@@ -485,17 +492,11 @@ def test_browser_without_opengl_says_why_and_details_still_open(app, app_cache, 
     """No OpenGL: the grid says why there are no videos, and *Details* still opens with the
     3D view (a GLB needs no OpenGL), the plot and the .npy / .bvh downloads, and a notice
     about the video; no error, no stack trace."""
-    from playwright.sync_api import sync_playwright
-
     nogl = {"PYOPENGL_PLATFORM": "no-such-gl"}
     with (
         running_app(app_cache, tmp_path / "nogl.log", **nogl) as (url, _),
-        sync_playwright() as playwright,
+        app_page(url) as (page, _),
     ):
-        browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(url)
-        page.wait_for_selector("#query textarea", timeout=60_000)
         page.fill("#query textarea", "someone waves")
         page.click("#search-button")
         page.wait_for_function(
@@ -517,7 +518,6 @@ def test_browser_without_opengl_says_why_and_details_still_open(app, app_cache, 
         page.wait_for_function(PLOT_DRAWN, timeout=30_000)
         glb = page.get_attribute("#details-viewer [data-testid=model3d-download-link]", "href")
         body = page.inner_text("body")
-        browser.close()
     assert "no-such-gl" in status and "install Mesa" in status, status
     assert not errors, errors
     assert "no-such-gl" in notice, notice
@@ -531,15 +531,10 @@ def test_browser_without_opengl_says_why_and_details_still_open(app, app_cache, 
 def test_browser_training_tab_trains_and_activates_a_model(app):
     """Last in this module: it trains, activates the run's model, searches with it, goes
     back to the shipped model with "Activate" and stops a second run with "Stop"."""
-    from playwright.sync_api import sync_playwright
-
     from demo.services import SHIPPED
 
     url, _ = app
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(url)
+    with app_page(url) as (page, _):
         page.get_by_role("tab", name="Training").click()
         epochs = page.get_by_label("Epochs")
         epochs.fill("1")
@@ -576,4 +571,3 @@ def test_browser_training_tab_trains_and_activates_a_model(app):
         page.wait_for_function("document.body.innerText.includes('running')", timeout=60_000)
         page.get_by_role("button", name="Stop", exact=True).click()
         page.wait_for_selector("text=Stopping after the current step", timeout=30_000)
-        browser.close()

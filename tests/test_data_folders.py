@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.test_app import CHROMIUM, free_port, launch_chromium
+from tests.test_app import CHROMIUM, app_page, free_port
 
 
 @pytest.fixture(scope="module")
@@ -31,15 +31,7 @@ def folders_app():
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
 def test_browser_index_this_folder_then_search_it(folders_app, tiny_dataset):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(folders_app)
-        page.wait_for_selector("#query textarea", timeout=60_000)
+    with app_page(folders_app) as (page, errors):
         page.get_by_role("tab", name="Gallery").click()
         page.get_by_text("Use a local data set folder").click()
         # a folder that is not there: a clear message, no server detail
@@ -67,7 +59,6 @@ def test_browser_index_this_folder_then_search_it(folders_app, tiny_dataset):
         toasts = page.locator(".toast-body").all_inner_texts()
         cards = page.locator(".card").all_inner_texts()
         page.screenshot(path=str(tiny_dataset.parent / "indexed.png"), full_page=True)
-        browser.close()
     assert "no such folder" in refused, refused
     assert not toasts, toasts
     assert "Library: TinyML3D" in report and re.search(r": (\d+) motions", report), report

@@ -19,8 +19,10 @@ from tests.test_app import (  # noqa: F401  (fixtures)
     PLOT_DRAWN,
     app,
     app_cache,
+    app_page,
     client,
     launch_chromium,
+    search_with_motion_file,
     viewer_draws,
 )
 
@@ -97,19 +99,14 @@ def grid_cards(page, count: int) -> list[str]:
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
 def test_browser_grid_shows_distinct_motions_and_the_twin_in_details(app, client):  # noqa: F811
-    from playwright.sync_api import sync_playwright
-
     url, _ = app
     query = EVERYDAY[1]
     records, _ = client.predict(query, k=8, api_name="/search_text")
     OUTPUT.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1400, "height": 1100})
-        errors: list[str] = []
-        page.on("pageerror", lambda error: viewer_noise(str(error)) or errors.append(str(error)))
-        page.goto(url)
-        page.wait_for_selector("#query textarea", timeout=60_000)
+    with app_page(url, viewport={"width": 1400, "height": 1100}, ignore=viewer_noise) as (
+        page,
+        errors,
+    ):
         page.fill("#query textarea", query)
         page.click("#search-button")
         page.wait_for_function(GRID_DONE, timeout=300_000)
@@ -135,7 +132,6 @@ def test_browser_grid_shows_distinct_motions_and_the_twin_in_details(app, client
         summary = page.get_by_text(re.compile(r"\d+ motions · page 1 of")).inner_text()
         page.wait_for_selector("#gallery-thumbnails .caption-label", timeout=120_000)
         labels = page.locator("#gallery-thumbnails .caption-label").all_inner_texts()
-        browser.close()
     assert ids == [r["id"] for r in records], (ids, records)
     assert_distinct(ids)
     assert sum("mirror twin" in card for card in cards) >= 6, cards
@@ -285,22 +281,13 @@ def compare_and_check(page, folder, name: str, panels: int):
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
 def test_browser_query_motion_shown_and_compared(app, studio_bvh, tmp_path):  # noqa: F811
-    from playwright.sync_api import sync_playwright
-
     url, _ = app
     path, file_frames = studio_bvh
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1400, "height": 1300})
-        errors: list[str] = []
-        page.on("pageerror", lambda error: viewer_noise(str(error)) or errors.append(str(error)))
-        page.goto(url)
-        page.wait_for_selector("#query textarea", timeout=60_000)
-        page.get_by_text("…or search by example motion").click()
-        page.wait_for_function("document.querySelectorAll('input[type=file]').length >= 1")
-        page.locator("input[type=file]").first.set_input_files(str(path))
-        page.wait_for_timeout(1500)  # the upload finishes before the button reads it
-        page.get_by_role("button", name="Search with this motion").click()
+    with app_page(url, viewport={"width": 1400, "height": 1300}, ignore=viewer_noise) as (
+        page,
+        errors,
+    ):
+        search_with_motion_file(page, path)
         page.wait_for_function(GRID_DONE, timeout=300_000)
         page.wait_for_function(PLAYING, arg="#query-motion-video", timeout=60_000)
         summary = page.inner_text("#query-import")
@@ -328,7 +315,6 @@ def test_browser_query_motion_shown_and_compared(app, studio_bvh, tmp_path):  # 
         text_triple = compare_and_check(page, tmp_path, "text-compare.mp4", 3)
         neighbours_text = page.inner_text("#compare-text")
         page.locator("#compare-video").screenshot(path=str(OUTPUT / "inspect_compare_text.png"))
-        browser.close()
     assert not errors, errors
     # what the importer decided, as the page shows it
     assert "BVH" in summary and "cm" in summary and "+z" in summary, summary
@@ -368,18 +354,9 @@ def test_browser_on_a_phone_each_control_brings_what_it_opened_into_view_and_it_
     """On a phone the page is one column: Search, Details and Compare must each bring what
     they opened into view, and the 3-D viewer, the similarity plot and the comparison
     video must fit the screen's width at a readable size."""
-    from playwright.sync_api import sync_playwright
-
     url, _ = app
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page(
-            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
-        )
-        errors: list[str] = []
-        page.on("pageerror", lambda error: viewer_noise(str(error)) or errors.append(str(error)))
-        page.goto(url)
-        page.wait_for_selector("#query textarea", timeout=60_000)
+    phone = {"device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+    with app_page(url, viewport=PHONE, ignore=viewer_noise, **phone) as (page, errors):
         page.fill("#query textarea", "someone jumps up and down in place")
         page.get_by_role("button", name="Search", exact=True).click()
         page.wait_for_function(GRID_DONE, timeout=300_000)
@@ -406,6 +383,5 @@ def test_browser_on_a_phone_each_control_brings_what_it_opened_into_view_and_it_
         compare = page.locator("#compare-video").bounding_box()
         assert fits_across(compare) and 0 <= compare["y"] < PHONE["height"] - 100, compare
         wide = page.evaluate("document.documentElement.scrollWidth")
-        browser.close()
     assert wide <= PHONE["width"], f"the page scrolls sideways on a phone: {wide} px wide"
     assert not errors, errors
