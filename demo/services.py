@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from demo.config import DemoConfig
+from demo.shared_renders import SharedRenders
 from engine.catalog import open_gallery
 from engine.config import ExperimentConfig
 from engine.data.dataset import MotionItem
@@ -75,6 +76,11 @@ class DemoServices:
         self.config = config
         self.render = RenderCache(
             max_mb=config.render_cache_mb, workers=max(1, config.render_workers)
+        )
+        self._videos = SharedRenders(  # a video several searches want is drawn once
+            lambda features, settings: self.render.render_many(
+                [features_to_joints(f) for f in features], "video", settings
+            )
         )
         self.training = TrainingManager(on_finished=self.prune_runs)
         self.can_render = rendering_available()
@@ -284,8 +290,7 @@ class DemoServices:
 
     def videos(self, feature_list: list[np.ndarray], settings: RenderSettings = GRID):
         """(index, path) for each motion as soon as its video is ready."""
-        joints = [features_to_joints(f) for f in feature_list]
-        return self.render.render_many(joints, "video", settings)
+        return self._videos(feature_list, settings)
 
     def thumbnails(self, feature_list: list[np.ndarray]):
         joints = [features_to_joints(f) for f in feature_list]
