@@ -15,9 +15,12 @@ class VideoConfig:
     max_seconds: float = 30.0  # longer videos are refused (a message says so)
     max_side: int = 1280  # larger frames are scaled down before anything else
     # Tracking: the crop around the followed person is their box grown by this fraction
-    # on each side, and is searched again after this many frames without a pose.
+    # on each side. After this long without a pose the person is searched for again with
+    # the people detector, and again every as long while they stay lost. In seconds, not
+    # frames: the detector costs ~0.1 s of CPU per 640x480 frame, so at 20 fps a
+    # frame count (5) ran it 4 times per second of lost video (benchmarks/video_bench.py).
     crop_margin: float = 0.35
-    redetect_after: int = 5
+    redetect_seconds: float = 0.5
     # A detection below this HOG score does not count as a person.
     min_detection_score: float = 0.5
     # A video in which the pose is found in fewer frames than this fraction has no

@@ -163,16 +163,17 @@ class PersonTracker:
         box: Box | None = None
         last: Box | None = None  # where the person was last seen
         misses, size = 0, (0, 0)
+        redetect_after = max(1, round(self.config.redetect_seconds * fps))  # frames
         for number, frame in enumerate(frames):
             size = (frame.shape[1], frame.shape[0])
-            if box is None and misses % self.config.redetect_after == 0:
+            if box is None and misses % redetect_after == 0:
                 box = self._find_person(frame, notes, last)
             pose = self._estimate(frame, box)
             if pose is not None and not self._plausible(pose, box):
                 pose = None
             if pose is None:
                 misses += 1
-                if misses >= self.config.redetect_after and box is not None:
+                if misses >= redetect_after and box is not None:
                     box, misses = None, 0
                     self.estimator.reset()
             else:
