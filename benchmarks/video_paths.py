@@ -2,7 +2,10 @@
 split (video→motion and video→text R@1/5/10, next to text→motion), and what each finds
 for OpenCV's pedestrian (vtest.avi) when Debian's opencv-doc is installed.
 
-    python benchmarks/video_paths.py --video-encoder runs/video_encoder.safetensors [--items 500]
+    python -m benchmarks.video_paths --video-encoder runs/video_encoder.safetensors [--items 500]
+
+The same measurement (engine/evaluation/video_paths.py) is in the model card
+(`python -m scripts.model_card`).
 """
 
 from __future__ import annotations
@@ -11,12 +14,9 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
 from engine.catalog import open_search_engine
-from engine.evaluation.video_paths import evaluate_video_paths
+from engine.evaluation.video_paths import HELD_OUT_ITEMS, evaluate_held_out, video_paths_table
 from engine.models.video_encoder import combined, load_video_encoder
-from engine.training.video_encoder import caption_store
 from engine.video import video_to_motion
 from engine.video.samples import clip, find_vtest
 
@@ -39,18 +39,12 @@ def vtest_actions(engine, video_encoder, folder: Path) -> dict[str, list[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video-encoder", type=Path, required=True)
-    parser.add_argument("--items", type=int, default=500, help="test motions (0: all)")
+    parser.add_argument("--items", type=int, default=HELD_OUT_ITEMS, help="0: all")
     parser.add_argument("--out", type=Path, default=Path("test-output/video-paths.json"))
     args = parser.parse_args()
     engine = open_search_engine(None, None, None, "cpu")
     video_encoder = load_video_encoder(args.video_encoder, engine.encoder.fingerprint)
-    items = engine.gallery.items
-    if args.items:
-        rows = np.random.default_rng(0).choice(len(items), args.items, replace=False)
-        items = [items[i] for i in sorted(rows)]
-    results = evaluate_video_paths(
-        engine.encoder, video_encoder, items, caption_store(engine.encoder)
-    )
+    results = evaluate_held_out(engine.encoder, video_encoder, engine.gallery.items, args.items)
     report = {
         "items": results.items,
         "paths": results.paths,
@@ -60,6 +54,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1, ensure_ascii=False))
     print(json.dumps(report, indent=1, ensure_ascii=False))
+    print(video_paths_table(results))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from engine.data.dataset import MotionItem
 from engine.data.motion_import import motion_from_joints
 from engine.encoder import MotionTextEncoder
 from engine.evaluation.protocols import evaluate_protocol
-from engine.models.language import TextFeatureStore
+from engine.models.language import TextFeatureStore, shared_caption_store
 from engine.models.video_encoder import VideoEncoderFile, combined
 from engine.motion.motion import Motion
 from engine.video.lift import lift
@@ -23,6 +23,7 @@ from engine.video.simulate import DEFAULT_SIMULATION, SimulationConfig, simulate
 from engine.video.track import PoseTrack
 
 KS = (1, 5, 10)
+HELD_OUT_ITEMS = 500  # a bounded run: simulating and lifting every test motion takes long
 
 
 def lifted_embeddings(encoder: MotionTextEncoder, tracks: Sequence[PoseTrack]) -> np.ndarray:
@@ -83,3 +84,59 @@ def evaluate_video_paths(
     }
     reference = {protocol: recall(text, motion, protocol) for protocol in protocols}
     return VideoPathResults(paths, reference, len(items))
+
+
+def held_out_sample(items: Sequence[MotionItem], count: int = HELD_OUT_ITEMS) -> list[MotionItem]:
+    """`count` of a split's items (all when `count` is 0 or more than there are), the same
+    ones whichever order the split comes in: chosen by a fixed seed among the items
+    sorted by id."""
+    ordered = sorted(items, key=lambda item: item.id)
+    if not count or count >= len(ordered):
+        return ordered
+    rows = np.random.default_rng(0).choice(len(ordered), count, replace=False)
+    return [ordered[i] for i in sorted(rows)]
+
+
+def evaluate_held_out(
+    encoder: MotionTextEncoder,
+    video_encoder: VideoEncoderFile | None,
+    test_items: Sequence[MotionItem],
+    count: int = HELD_OUT_ITEMS,
+) -> VideoPathResults:
+    """The ways in measured on `count` of the test split's motions (never trained on by
+    either model), with the captions' shared text-feature cache."""
+    store = shared_caption_store(encoder.checkpoint.config.model.max_tokens)
+    return evaluate_video_paths(encoder, video_encoder, held_out_sample(test_items, count), store)
+
+
+WAY_IN = {
+    "lifting": "lifting",
+    "video encoder": "video encoder",
+    "both": "both (mean of the two unit embeddings)",
+}
+
+
+def video_paths_table(results: VideoPathResults) -> str:
+    """The measurements as a Markdown table: a row per way in and protocol, and the
+    text→motion reference on the same items."""
+
+    def cells(metrics: dict[str, float]) -> str:
+        return " / ".join(f"{metrics[f'R@{k}']:.1f}" for k in KS)
+
+    rows = [
+        f"| {WAY_IN[name]} | {protocol} | {cells(by_protocol[protocol]['video→motion'])} | "
+        f"{cells(by_protocol[protocol]['video→text'])} |"
+        for protocol in results.text_to_motion
+        for name, by_protocol in results.paths.items()
+    ]
+    rows += [
+        f"| *text→motion, same items* | {protocol} | {cells(metrics)} | |"
+        for protocol, metrics in results.text_to_motion.items()
+    ]
+    return "\n".join(
+        [
+            "| way in | protocol | video→motion R@1 / 5 / 10 | video→text R@1 / 5 / 10 |",
+            "|---|---|---|---|",
+            *rows,
+        ]
+    )

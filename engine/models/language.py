@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from engine.paths import cache_dir
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -268,3 +270,10 @@ def caption_store_path(cache_root: Path, max_tokens: int) -> Path:
     """Where the shared on-disk text-feature cache lives for this encoder setting."""
     key = hashlib.sha1(f"{MODEL_NAME}:{max_tokens}".encode()).hexdigest()[:12]
     return cache_root / "text_features" / f"{key}.safetensors"
+
+
+def shared_caption_store(max_tokens: int) -> TextFeatureStore:
+    """The text-feature store backed by the shared on-disk cache for this setting."""
+    return TextFeatureStore(
+        max_tokens=max_tokens, cache_file=caption_store_path(cache_dir(), max_tokens)
+    )

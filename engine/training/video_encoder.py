@@ -26,7 +26,7 @@ from engine.data.embedded import embedded_corpus
 from engine.data.loading import open_gallery_dataset
 from engine.defaults import resolve_checkpoint
 from engine.encoder import MotionTextEncoder
-from engine.models.language import TextFeatureStore, caption_store_path
+from engine.models.language import shared_caption_store
 from engine.models.video_encoder import (
     DEFAULT_VIDEO_ENCODER,
     VideoEncoder,
@@ -36,7 +36,6 @@ from engine.models.video_encoder import (
     observation_features,
 )
 from engine.motion.motion import Motion
-from engine.paths import cache_dir
 from engine.video.simulate import DEFAULT_SIMULATION, SimulationConfig, simulate
 
 Log = Callable[[str], None]
@@ -56,13 +55,6 @@ class VideoTrainingConfig:
 
 
 DEFAULT_TRAINING = VideoTrainingConfig()
-
-
-def caption_store(encoder: MotionTextEncoder) -> TextFeatureStore:
-    max_tokens = encoder.checkpoint.config.model.max_tokens
-    return TextFeatureStore(
-        max_tokens=max_tokens, cache_file=caption_store_path(cache_dir(), max_tokens)
-    )
 
 
 def corpus_items(encoder: MotionTextEncoder, split: str) -> list[MotionItem]:
@@ -100,7 +92,11 @@ def train_video_encoder(
     motion_targets = torch.from_numpy(encoder.encode_motions([i.features for i in items]))
     captions = [c for item in items for c in item.captions]
     owner = np.repeat(np.arange(len(items)), [len(item.captions) for item in items])
-    text_targets = torch.from_numpy(encoder.encode_texts(captions, caption_store(encoder)))
+    text_targets = torch.from_numpy(
+        encoder.encode_texts(
+            captions, shared_caption_store(encoder.checkpoint.config.model.max_tokens)
+        )
+    )
     joints = [Motion.from_features(i.id, i.features).joints for i in items]
     features = observe(joints, rng, simulation)
     mean, std = input_statistics(features)
