@@ -251,7 +251,8 @@ def test_body_geometry_is_closed_and_faces_outwards(swing_joints):
     tips = capsule_offset + capsule_end[:, None] * [0.0, 0.0, 2.0]
     capsule = trimesh.Trimesh(tips, capsule_faces, validate=True)  # drops the degenerate poles
     assert capsule.is_watertight and capsule.volume > 0.8 * np.pi * (4 / 3 + 2)
-    body = SkeletonMesh(HUMANML3D, SMALL).body(swing_joints[0])
+    mesh = SkeletonMesh(HUMANML3D, SMALL)
+    body = mesh.body(mesh.points(swing_joints[0]))
     assert body.to_trimesh().is_winding_consistent
     assert np.isfinite(body.positions).all() and np.allclose(
         np.linalg.norm(body.normals, axis=1), 1

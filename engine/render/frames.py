@@ -39,9 +39,9 @@ class Plan:
 
     def frame_geometry(self, t: int) -> Geometry:
         """The lit body of drawn frame `t`, with its shadow when asked for."""
-        pose = self.joints[t]
-        lit = self.lighting.shade(self.body.body(pose))
-        return merge(lit, self.body.shadow(pose)) if self.settings.show_shadow else lit
+        points = self.body.points(self.joints[t])
+        lit = self.lighting.shade(self.body.body(points))
+        return merge(lit, self.body.shadow(points)) if self.settings.show_shadow else lit
 
 
 def plan(joints: np.ndarray, settings: RenderSettings, skeleton: Skeleton | None = None) -> Plan:

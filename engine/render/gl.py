@@ -107,9 +107,12 @@ class Rasteriser:
     """
 
     def __init__(self, width: int, height: int, samples: int) -> None:
+        from OpenGL import GL
+
         self.width, self.height, self.samples = width, height, samples
         self._platform = _make_platform(width, height)
         self._program = _program()
+        self._view_projection = GL.glGetUniformLocation(self._program, "view_projection")
         self._framebuffers: tuple[int, int, list[int]] | None = None
         self._resize(width, height, samples)
 
@@ -144,9 +147,8 @@ class Rasteriser:
         GL.glEnable(GL.GL_DEPTH_TEST)
         GL.glEnable(GL.GL_CULL_FACE)
         GL.glUseProgram(self._program)
-        location = GL.glGetUniformLocation(self._program, "view_projection")
         matrix = np.ascontiguousarray(view_projection, dtype=np.float32)
-        GL.glUniformMatrix4fv(location, 1, GL.GL_TRUE, matrix)
+        GL.glUniformMatrix4fv(self._view_projection, 1, GL.GL_TRUE, matrix)
         for batch in batches:
             batch.draw()
         GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, multisampled)

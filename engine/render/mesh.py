@@ -130,9 +130,13 @@ class SkeletonMesh:
         self._faces = repeat_faces(capsule_faces, vertices, len(shape.starts)).astype(np.uint32)
         self._shadow = _ShadowShape(shape, settings)
 
-    def body(self, pose: np.ndarray) -> Geometry:
-        """The merged limbs of one pose (J, 3)."""
-        points = self.shape.points(pose)
+    def points(self, pose: np.ndarray) -> np.ndarray:
+        """The pose's (J, 3) joints followed by the tips of the head and hands: what `body`
+        and `shadow` are drawn around (computed once per frame for both)."""
+        return self.shape.points(pose)
+
+    def body(self, points: np.ndarray) -> Geometry:
+        """The merged limbs around `points` (from `points(pose)`)."""
         start = points[self.shape.starts]
         direction, length = unit_directions(points[self.shape.ends] - start)
         rotated = np.einsum("bij,vj->bvi", bone_frames(direction), self._offset)
@@ -145,11 +149,11 @@ class SkeletonMesh:
             self._faces,
         )
 
-    def shadow(self, pose: np.ndarray) -> Geometry:
-        """The pose's shadow under light from straight above: on the floor, a band per limb
-        and a disc per joint (a few hundred triangles, where flattening the body would
-        cost as many as the body itself)."""
-        return self._shadow.at(self.shape.points(pose)[:, [0, 2]])
+    def shadow(self, points: np.ndarray) -> Geometry:
+        """The shadow around `points` under light from straight above: on the floor, a
+        band per limb and a disc per point (a few hundred triangles, where flattening the
+        body would cost as many as the body itself)."""
+        return self._shadow.at(points[:, [0, 2]])
 
 
 class _ShadowShape:
