@@ -349,14 +349,13 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
             raise user_error(error) from None
         yield from present(search_results(engine, text, "text", vector, gallery, hits))
 
-    def ui_search_motion(path, count, gallery, labels, uploaded, model=None):
+    def ui_search_motion(loaded, count, gallery, labels, uploaded, model=None):
+        """The search with `loaded`, the (name, motion) that `open_query_panel` read."""
         for message in wait_until_ready():
             yield [message, *[gr.skip()] * (len(grid_outputs) - 1)]
-        if not path:
-            raise gr.Error("choose a motion file first (.npy or .bvh)")
+        name, motion = loaded
         try:
             count = check_count(count, config.max_results)
-            motion = load_motion_file(path, max_seconds=config.max_motion_seconds)
             engine = engine_for(gallery, uploaded, model)
             vector = engine.embed_motion(motion.features)
             hits = engine.search_distinct(vector, count, actions=labels or None)
@@ -364,11 +363,6 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
             familiarity = engine.familiarity_of_query(motion.features, vector)
         except EngineError as error:
             raise user_error(error) from None
-        name = Path(path).name
-        cropped = crop_note(motion)
-        if cropped:
-            gr.Warning(cropped)
-            name += f" (cropped to its first {config.max_motion_seconds:g} s)"
         results = search_results(
             engine,
             name,
@@ -411,17 +405,25 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
             ui_search_text, inputs, grid_outputs, api_visibility="private", show_progress="minimal"
         )
 
+    query_motion = gr.State(None)  # (name, motion): the file read once, for the search
+
     def open_query_panel(path):
-        """The query panel, opened in a step of its own before the search: a video given
-        to a panel that the same burst of updates makes visible never shows (Gradio 6.31;
-        with the grid rendered fast the query's video arrived in that burst)."""
+        """Read the motion file and open the query panel, in a step of its own before the
+        search: a video given to a panel that the same burst of updates makes visible
+        never shows (Gradio 6.31; with the grid rendered fast the query's video arrived
+        in that burst)."""
         if not path:
             raise gr.Error("choose a motion file first (.npy or .bvh)")
         try:
             motion = load_motion_file(path, max_seconds=config.max_motion_seconds)
         except EngineError as error:
             raise user_error(error) from None
-        return panel_updates(Path(path).name, motion)
+        name = Path(path).name
+        cropped = crop_note(motion)
+        if cropped:
+            gr.Warning(cropped)
+            name += f" (cropped to its first {config.max_motion_seconds:g} s)"
+        return *panel_updates(name, motion), (name, motion)
 
     def motion_search_on(trigger: Callable) -> None:
         """Run the motion search on `trigger` (an event listener such as a button's
@@ -429,12 +431,12 @@ def build_search_tab(services: DemoServices, uploads: gr.State, model: gr.State)
         trigger(
             open_query_panel,
             [motion_file],
-            query_panel.outputs,
+            [*query_panel.outputs, query_motion],
             api_visibility="private",
             show_progress="hidden",
         ).success(
             ui_search_motion,
-            [motion_file, k, source, actions, uploads, model],
+            [query_motion, k, source, actions, uploads, model],
             grid_outputs,
             api_visibility="private",
             show_progress="minimal",

@@ -5,10 +5,13 @@ and a webcam recording from Chromium's fake camera."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import imageio
@@ -17,7 +20,7 @@ import pytest
 
 from engine.data.bvh import read_bvh
 from engine.video.samples import clip, find_vtest
-from tests.test_app import CHROMIUM, OUTPUT, app, app_cache, client, launch_chromium  # noqa: F401
+from tests.test_app import CHROMIUM, OUTPUT, app, app_cache, app_page, client  # noqa: F401
 
 LOCOMOTION = {"walk_forward", "walk_backward", "walk_sideways", "walk_in_circle", "run"}
 FIRST_RESULTS_SECONDS = 15.0  # the issue's target for a 10-second upload on this CPU
@@ -105,15 +108,13 @@ def benign(error: str) -> bool:
     return "The play() request was interrupted by a call to pause()" in error
 
 
-def open_video_query(browser, url: str):
+@contextlib.contextmanager
+def video_query_page(url: str, *chromium_args: str) -> Iterator[tuple[Any, list[str]]]:
     """A page on the app with the video input open, and the page's errors as they come."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1200})
-    errors: list[str] = []
-    page.on("pageerror", lambda error: benign(str(error)) or errors.append(str(error)))
-    page.goto(url)
-    page.wait_for_selector("#query textarea", timeout=60_000)
-    page.get_by_text("…or search by video").click()
-    return page, errors
+    tall = {"width": 1400, "height": 1200}
+    with app_page(url, viewport=tall, ignore=benign, chromium_args=chromium_args) as opened:
+        opened[0].get_by_text("…or search by video").click()
+        yield opened
 
 
 def wait_for_status(page, text: str, timeout_s: float) -> str:
@@ -139,13 +140,9 @@ def load_per_core() -> float:
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
 def test_browser_video_upload_shows_what_was_seen(app, pedestrians):  # noqa: F811
-    from playwright.sync_api import sync_playwright
-
     url, _ = app
     OUTPUT.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page, errors = open_video_query(browser, url)
+    with video_query_page(url) as (page, errors):
         load_before = load_per_core()
         started = time.monotonic()
         page.locator("#video-query input[type=file]").set_input_files(str(pedestrians))
@@ -167,7 +164,6 @@ def test_browser_video_upload_shows_what_was_seen(app, pedestrians):  # noqa: F8
         captions = page.inner_text("#video-captions")
         downloads = page.inner_text("#video-downloads")
         notes = page.inner_text("#video-notes")
-        browser.close()
     load = max(load_before, load_per_core())
     timing = {
         "video_seconds": 10.0,
@@ -198,13 +194,9 @@ def test_browser_video_example_downloads_and_use_as_motion_query(app, pedestrian
     """The example video, the downloads of the recovered motion (parsed as a person would
     open them) and the pose overlay (decoded), then "Use as motion query", which runs the
     motion search with the recovered motion."""
-    from playwright.sync_api import sync_playwright
-
     url, _ = app
     OUTPUT.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page, errors = open_video_query(browser, url)
+    with video_query_page(url) as (page, errors):
         page.locator("#video-examples .gallery-item").first.click()
         page.wait_for_selector("#video-query video", timeout=60_000)
         page.get_by_role("button", name="Search with this video").click()
@@ -235,7 +227,6 @@ def test_browser_video_example_downloads_and_use_as_motion_query(app, pedestrian
             page.screenshot(path=str(OUTPUT / "video-use-as-motion.png"), full_page=True)
         query_card = page.inner_text("#query-motion-card")
         cards = page.locator(".result:visible").count()
-        browser.close()
     assert not errors, errors
 
     assert joints.ndim == 3 and joints.shape[1:] == (22, 3) and len(joints) >= 150, joints.shape
@@ -267,15 +258,10 @@ def test_browser_video_example_downloads_and_use_as_motion_query(app, pedestrian
 def test_browser_webcam_recording_is_searched(app, camera_feed):  # noqa: F811
     """Record a few seconds with gr.Video's webcam source from Chromium's fake camera (a
     pedestrian filmed from vtest.avi), search with the recording, see results."""
-    from playwright.sync_api import sync_playwright
-
     url, _ = app
     OUTPUT.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = launch_chromium(
-            playwright, *FAKE_CAMERA_ARGS, f"--use-file-for-fake-video-capture={camera_feed}"
-        )
-        page, errors = open_video_query(browser, url)
+    camera = (*FAKE_CAMERA_ARGS, f"--use-file-for-fake-video-capture={camera_feed}")
+    with video_query_page(url, *camera) as (page, errors):
         page.click("#video-query button[aria-label='Capture from camera']")
         page.get_by_text("Click to Access Webcam").click()
         record = page.locator("#video-query .capture-button")
@@ -298,7 +284,6 @@ def test_browser_webcam_recording_is_searched(app, camera_feed):  # noqa: F811
             page.screenshot(path=str(OUTPUT / "video-webcam.png"), full_page=True)
         notes = page.inner_text("#video-notes")
         cards = page.locator(".result:visible").count()
-        browser.close()
     assert not errors, errors
     assert recording.endswith(".webm"), recording
     assert "video sample.webm" in status and cards >= 5, (status, cards)
