@@ -40,6 +40,14 @@ LEVERS = {  # key: (what, overrides on top of BASE)
         ["augment.copies=2", "augment.refit_normalizer=false"],
     ),
     "copies4": ("every lever, 4 variants per motion", ["augment.copies=4"]),
+    "groupdrop": (
+        "every lever, feature groups dropped (p 0.1)",
+        ["augment.copies=2", "augment.group_dropout=0.1"],
+    ),
+    "norot": (
+        "every lever, joints' rotations not read",
+        ["augment.copies=2", "model.ignored_features=rotations"],
+    ),
 }
 COLUMNS = (
     ("hit@1", lambda r: r["motion_queries"]["hit@1"]),

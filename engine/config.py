@@ -22,6 +22,7 @@ MotionEncoderKind = Literal["temporal", "spatiotemporal"]
 TextHeadKind = Literal["tokens", "pooled"]
 LossKind = Literal["infonce", "infonce_filtered", "sh", "mh", "droptriple", "mildtriple", "cccl"]
 LOSS_KINDS: tuple[str, ...] = typing.get_args(LossKind)
+FeatureBlock = Literal["root", "positions", "rotations", "velocities", "contacts"]
 MOTION_ENCODERS: tuple[str, ...] = typing.get_args(MotionEncoderKind)
 
 
@@ -54,6 +55,9 @@ class ModelConfig:
     finetune_text: bool = False  # train MiniLM itself (slow on CPU); frozen + cached otherwise
     variational: bool = False  # TMR-style Gaussian latents (mu used at test time)
     decoder: bool = False  # motion reconstruction from the latents (TMR / LAVIMO)
+    # feature blocks the motion encoder does not read (held at the training mean): real rigs
+    # disagree with the corpus most in the joints' rotations (docs/real_transfer.md)
+    ignored_features: list[FeatureBlock] = field(default_factory=list)
 
 
 @dataclass
@@ -107,6 +111,9 @@ class AugmentConfig:
     sparse_probability: float = 0.5  # spine, neck and collars as a sparse rig places them
     level_hips_probability: float = 0.5  # hips level with the pelvis, as such rigs have them
     refit_normalizer: bool = True  # statistics over the originals and their variants
+    # chance that each feature group of a training clip (a joint's position, rotation or
+    # velocity, a root channel, the contacts) is held at the mean for one step
+    group_dropout: float = 0.0
     workers: int = 0  # processes making the variants; 0 = every CPU
 
 
@@ -216,7 +223,8 @@ def _coerce(hint: Any, value: Any, path: str) -> Any:
             value = [v for v in value.split(",") if v]
         if not isinstance(value, list):
             raise EngineError(f"{path} must be a list, not {value!r}")
-        return [str(v) for v in value]
+        (item,) = typing.get_args(hint) or (str,)
+        return [_coerce(item, v, f"{path}[{i}]") for i, v in enumerate(value)]
     if hint is bool:
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.evaluation.realism import feature_groups
+from engine.evaluation.realism import FeatureGroup, feature_groups
 from engine.motion.normalization import Normalizer
 from engine.twins import mirror_name
 
@@ -75,9 +75,15 @@ class Familiarity:
 class FamiliarityCheck:
     """Limits measured once on a gallery, applied to each query."""
 
-    def __init__(self, normalizer: Normalizer, limits: np.ndarray, cosine_floor: float):
+    def __init__(
+        self,
+        normalizer: Normalizer,
+        limits: np.ndarray,
+        cosine_floor: float,
+        groups: Sequence[FeatureGroup],
+    ):
         self.normalizer = normalizer
-        self.groups = feature_groups()
+        self.groups = groups  # those the model reads (a group it ignores cannot mislead it)
         self.limits = limits  # (groups,) mean |z| beyond which a group is unusual
         self.cosine_floor = cosine_floor
 
@@ -88,11 +94,12 @@ class FamiliarityCheck:
         features: Sequence[np.ndarray],
         embeddings: np.ndarray,
         ids: Sequence[str],
+        groups: Sequence[FeatureGroup] | None = None,
     ) -> FamiliarityCheck:
-        groups = feature_groups()
+        groups = feature_groups() if groups is None else groups
         profiles = np.array([_group_z(f, normalizer, groups) for f in features])
         limits = np.maximum(MARGIN * np.percentile(profiles, PERCENTILE, axis=0), MIN_Z)
-        return cls(normalizer, limits, _nearest_neighbour_floor(embeddings, ids))
+        return cls(normalizer, limits, _nearest_neighbour_floor(embeddings, ids), groups)
 
     def check(self, features: np.ndarray, best_cosine: float) -> Familiarity:
         z = _group_z(features, self.normalizer, self.groups)

@@ -12,6 +12,7 @@ import numpy as np
 
 from engine.encoder import MotionTextEncoder
 from engine.errors import EngineError
+from engine.evaluation.realism import feature_groups
 from engine.familiarity import Familiarity, FamiliarityCheck
 from engine.gallery import Gallery
 from engine.index import ExactIndex, make_index
@@ -162,6 +163,10 @@ class SearchEngine:
                     [item.features for item in self.gallery.items],
                     self.gallery.embeddings,
                     [item.id for item in self.gallery.items],
+                    feature_groups(
+                        self.encoder.skeleton,
+                        self.encoder.checkpoint.config.model.ignored_features,
+                    ),
                 )
         return self._familiarity.check(features, best[0].score if best else -1.0)
 

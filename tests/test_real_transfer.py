@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from engine.config import AugmentConfig, ExperimentConfig, apply_overrides
 from engine.evaluation.real_transfer import (
@@ -17,7 +18,7 @@ from engine.evaluation.realism import dynamics, feature_groups, feature_profile
 from engine.models.checkpoint import load_checkpoint
 from engine.motion.features import joints_to_features
 from engine.motion.normalization import Normalizer
-from engine.motion.skeleton import HUMANML3D
+from engine.motion.skeleton import HUMANML3D, KIT
 from engine.training.augment import (
     HEAD,
     LEFT_HIP,
@@ -28,6 +29,8 @@ from engine.training.augment import (
     augment_joints,
     change_speed,
     descendants,
+    drop_feature_groups,
+    group_of_columns,
     interpolate_sparse_joints,
     level_hips,
     make_variants,
@@ -118,11 +121,13 @@ def test_training_with_variants_refits_the_normaliser(
             f"train.out_dir={tmp_path}",
             "augment.copies=1",
             "augment.workers=1",
+            "augment.group_dropout=0.2",
         ],
     )
     result = train(config, show_progress=False)
     checkpoint = load_checkpoint(result.last_path)
     assert checkpoint.config.augment.copies == 1
+    assert checkpoint.config.augment.group_dropout == 0.2
     # the statistics are those of the training motions and their variants together
     from engine.data.humanml3d import load_humanml3d
 
@@ -133,6 +138,23 @@ def test_training_with_variants_refits_the_normaliser(
     assert np.allclose(checkpoint.normalizer.mean, refit.mean, atol=1e-5)
     assert np.allclose(checkpoint.normalizer.std, refit.std, atol=1e-5)
     assert not np.allclose(checkpoint.normalizer.std, Normalizer.load(tiny_dataset).std)
+
+
+@pytest.mark.parametrize("skeleton", [HUMANML3D, KIT], ids=["humanml3d", "kit"])
+def test_group_dropout_holds_whole_groups_of_a_clip_at_the_mean(skeleton):
+    owner = group_of_columns(skeleton)
+    groups = feature_groups(skeleton)
+    assert sorted(np.concatenate([g.columns for g in groups])) == list(range(len(owner)))
+    torch.manual_seed(0)
+    features = torch.randn(64, 30, skeleton.feature_dim) + 5.0  # no entry is 0 by chance
+    assert torch.equal(drop_feature_groups(features, owner, 0.0), features)
+    assert not drop_feature_groups(features, owner, 1.0).any()
+    dropped = drop_feature_groups(features, owner, 0.3) == 0
+    # each (clip, group) is held at the mean on every frame and column, or on none
+    per_group = torch.stack([dropped[:, :, g.columns].float().mean((1, 2)) for g in groups], 1)
+    assert set(per_group.unique().tolist()) == {0.0, 1.0}
+    assert 0.25 < per_group.mean().item() < 0.35
+    assert per_group.std(0).max() > 0  # clips of one batch drop different groups
 
 
 def test_expected_hits_give_chance_to_a_model_that_scores_everything_alike():
@@ -201,6 +223,11 @@ def test_familiarity_flags_what_the_gallery_never_shows():
     found = check.check(odd, best)
     assert not found.familiar and found.unusual_groups[0][0] == "rotation: spine3"
     assert "rotation: spine3" in found.notice() and "caution" in found.notice()
+    # a model that does not read rotations is not misled by them
+    positions_only = feature_groups(HUMANML3D, ["rotations"])
+    assert len(positions_only) == len(feature_groups()) - 21
+    unread = FamiliarityCheck.from_gallery(stats, gallery, embeddings, ids, positions_only)
+    assert unread.check(odd, best).familiar
     lonely = check.check(gallery[0], check.cosine_floor - 0.2)
     assert not lonely.familiar and "best match scores" in lonely.notice()
     assert lonely.to_json()["familiar"] is False

@@ -14,7 +14,10 @@ import pytest
 
 from engine.config import ExperimentConfig, apply_overrides
 from engine.encoder import MotionTextEncoder
+from engine.errors import EngineError
 from engine.models.checkpoint import load_checkpoint
+from engine.motion.features import FeatureLayout
+from engine.motion.skeleton import HUMANML3D
 from engine.training.run import train
 from tests.conftest import REPO
 
@@ -138,6 +141,30 @@ def test_cli_train_and_torchrun_with_two_processes(tiny_config_overrides, tmp_pa
     # 40 items in batches of 4 = 10 batches per epoch, 5 per process
     assert summary["steps"] == 15
     assert (out / "best" / "model.safetensors").is_file()
+
+
+def test_ignored_feature_blocks_do_not_reach_the_embedding(tiny_config_overrides, tmp_path):
+    config = config_for(
+        tiny_config_overrides,
+        tmp_path / "run",
+        "train.epochs=1",
+        "model.ignored_features=rotations,contacts",
+    )
+    encoder = MotionTextEncoder.load(train(config, show_progress=False).last_path, "cpu")
+    layout = FeatureLayout(HUMANML3D.num_joints)
+    features = np.random.default_rng(0).normal(size=(40, layout.dim)).astype(np.float32)
+
+    def embedding_with(block: slice, value: float) -> np.ndarray:
+        changed = features.copy()
+        changed[:, block] = value
+        return encoder.encode_motions([changed])[0]
+
+    base = encoder.encode_motions([features])[0]
+    assert np.allclose(embedding_with(layout.rot, 5.0), base, atol=1e-5)
+    assert np.allclose(embedding_with(layout.contacts, 1.0), base, atol=1e-5)
+    assert not np.allclose(embedding_with(layout.ric, 5.0), base, atol=1e-3)
+    with pytest.raises(EngineError, match=r"model.ignored_features\[0\] must be one of root"):
+        apply_overrides(ExperimentConfig(), ["model.ignored_features=rotation"])
 
 
 def test_cli_rejects_bad_configuration(tmp_path):

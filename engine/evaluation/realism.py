@@ -9,6 +9,7 @@ one clip, `dynamics` the speed and jerk of its joints; `docs/corpus.md` and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,8 +25,11 @@ class FeatureGroup:
     columns: np.ndarray
 
 
-def feature_groups(skeleton: Skeleton = HUMANML3D) -> list[FeatureGroup]:
-    """Root components, then per joint its position, 6-D rotation and velocity, contacts."""
+def feature_groups(
+    skeleton: Skeleton = HUMANML3D, ignored: Sequence[str] = ()
+) -> list[FeatureGroup]:
+    """Root components, then per joint its position, 6-D rotation and velocity, contacts;
+    without the groups of the `ignored` blocks (`ModelConfig.ignored_features`)."""
     layout = FeatureLayout(skeleton.num_joints)
     groups = [
         FeatureGroup("root yaw velocity", np.array([0])),
@@ -43,7 +47,10 @@ def feature_groups(skeleton: Skeleton = HUMANML3D) -> list[FeatureGroup]:
             name = f"{kind}: {skeleton.joint_names[joint]}"
             groups.append(FeatureGroup(name, np.arange(start, start + width)))
     groups.append(FeatureGroup("foot contacts", np.arange(layout.contacts.start, layout.dim)))
-    return groups
+    unread = np.zeros(layout.dim, dtype=bool)
+    for block in ignored:
+        unread[layout.block(block)] = True
+    return [group for group in groups if not unread[group.columns].any()]
 
 
 def feature_profile(features: np.ndarray, normalizer: Normalizer) -> dict[str, float]:

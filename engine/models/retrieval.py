@@ -13,6 +13,7 @@ from engine.models.language import LanguageModel, TokenFeatures
 from engine.models.layers import GaussianHead
 from engine.models.motion_encoders import BodyPartMotionEncoder, TemporalMotionEncoder
 from engine.models.text_encoder import PooledTextHead, TokenTextHead
+from engine.motion.features import FeatureLayout
 from engine.motion.skeleton import Skeleton
 
 
@@ -33,6 +34,16 @@ class Encoded:
         return self.mu + torch.randn_like(self.mu) * torch.exp(0.5 * self.logvar)
 
 
+def read_mask(config: ModelConfig, skeleton: Skeleton) -> torch.Tensor:
+    """(D,) 1 for the feature entries the motion encoder reads, 0 for the ignored blocks: a
+    normalised entry held at 0 is the training mean, so the encoder learns nothing from it."""
+    layout = FeatureLayout(skeleton.num_joints)
+    mask = torch.ones(layout.dim)
+    for name in config.ignored_features:
+        mask[layout.block(name)] = 0.0
+    return mask
+
+
 class RetrievalModel(nn.Module):
     def __init__(self, config: ModelConfig, skeleton: Skeleton) -> None:
         super().__init__()
@@ -51,9 +62,12 @@ class RetrievalModel(nn.Module):
             self.text_encoder = PooledTextHead(config, tokens)
         self.decoder = MotionDecoder(config, feature_dim) if config.decoder else None
         self.language_model = LanguageModel(config.max_tokens) if config.finetune_text else None
+        self.register_buffer("read_features", read_mask(config, skeleton), persistent=False)
 
     def encode_motion(self, features: torch.Tensor, mask: torch.Tensor) -> Encoded:
         """Normalised features (B, T, D) and a frame mask (B, T; True = real frame)."""
+        if self.config.ignored_features:
+            features = features * self.read_features
         return Encoded(*self.motion_head(self.motion_encoder(features, mask)))
 
     def encode_text(self, text: TokenFeatures | list[str]) -> Encoded:

@@ -59,6 +59,19 @@ class FeatureLayout:
     def dim(self) -> int:
         return self.contacts.stop
 
+    def block(self, name: str) -> slice:
+        """A block by its configuration name (`engine.config.FeatureBlock`)."""
+        blocks = {
+            "root": self.root,
+            "positions": self.ric,
+            "rotations": self.rot,
+            "velocities": self.vel,
+            "contacts": self.contacts,
+        }
+        if name not in blocks:
+            raise ValueError(f"unknown feature block {name!r}; known: {', '.join(blocks)}")
+        return blocks[name]
+
 
 def canonicalize(joints: np.ndarray, skeleton: Skeleton = HUMANML3D) -> np.ndarray:
     """Put a motion where HumanML3D puts every clip: reference bone lengths, the lowest

@@ -18,13 +18,15 @@ import multiprocessing
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+import torch
 
 from engine.config import AugmentConfig
 from engine.data.dataset import MotionItem
+from engine.evaluation.realism import feature_groups
 from engine.motion.features import features_to_joints, joints_to_features
 from engine.motion.normalization import Normalizer
 from engine.motion.rotations import qfrom_axis_angle, qrot
-from engine.motion.skeleton import HUMANML3D
+from engine.motion.skeleton import HUMANML3D, Skeleton
 
 PELVIS, SPINE1, SPINE2, SPINE3, NECK, HEAD = 0, 3, 6, 9, 12, 15
 LEFT_HIP, RIGHT_HIP = 1, 2
@@ -174,3 +176,23 @@ def fit_normalizer(sequences: Iterable[np.ndarray]) -> Normalizer:
         raise ValueError("no sequences to fit normalisation statistics on")
     mean = total / count
     return Normalizer(mean, np.sqrt(np.maximum(squares / count - mean * mean, 0.0)))
+
+
+def group_of_columns(skeleton: Skeleton) -> torch.Tensor:
+    """(D,) the index of the feature group (engine/evaluation/realism.py) of each column."""
+    groups = feature_groups(skeleton)
+    owner = torch.empty(skeleton.feature_dim, dtype=torch.long)
+    for index, group in enumerate(groups):
+        owner[torch.from_numpy(group.columns)] = index
+    return owner
+
+
+def drop_feature_groups(
+    features: torch.Tensor, owner: torch.Tensor, probability: float
+) -> torch.Tensor:
+    """Normalised features (B, T, D) with each clip's feature groups held at 0 (the
+    training mean) independently with `probability`: the encoder learns not to depend on
+    any one group, as a real rig may disagree with the corpus in any of them."""
+    groups = int(owner.max()) + 1
+    keep = torch.rand(features.shape[0], groups, device=features.device) >= probability
+    return features * keep[:, owner.to(features.device)].unsqueeze(1).to(features.dtype)

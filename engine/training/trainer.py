@@ -38,8 +38,14 @@ from engine.models.checkpoint import (
 from engine.models.language import TextFeatureStore, caption_store_path
 from engine.models.retrieval import RetrievalModel
 from engine.motion.normalization import Normalizer
+from engine.motion.skeleton import Skeleton
 from engine.paths import cache_dir
-from engine.training.augment import fit_normalizer, make_variants
+from engine.training.augment import (
+    drop_feature_groups,
+    fit_normalizer,
+    group_of_columns,
+    make_variants,
+)
 from engine.training.batches import Batch, steps_per_epoch, training_batches
 
 VALIDATION_PROTOCOLS = ("all", "batches32")
@@ -78,14 +84,25 @@ Callback = Callable[[TrainEvent], None]
 class TrainingObjective(nn.Module):
     """Model + loss as one module, so DistributedDataParallel sees every parameter."""
 
-    def __init__(self, model: RetrievalModel, loss: RetrievalLoss) -> None:
+    def __init__(
+        self,
+        model: RetrievalModel,
+        loss: RetrievalLoss,
+        skeleton: Skeleton,
+        group_dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         self.model = model
         self.loss = loss
+        self.group_dropout = group_dropout
+        self.register_buffer("group_owner", group_of_columns(skeleton), persistent=False)
 
     def forward(self, batch: Batch, progress: float, epoch: int) -> LossOutput:
         cfg = self.loss.config
-        motion = self.model.encode_motion(batch.motion.features, batch.motion.mask)
+        features = batch.motion.features
+        if self.training and self.group_dropout > 0:
+            features = drop_feature_groups(features, self.group_owner, self.group_dropout)
+        motion = self.model.encode_motion(features, batch.motion.mask)
         text = self.model.encode_text(
             batch.captions if self.model.language_model is not None else batch.text
         )
@@ -251,7 +268,9 @@ class Trainer:
         cfg = self.config
         store = self._text_store(train_items + val_items)
         model = RetrievalModel(cfg.model, self.dataset.skeleton).to(device)
-        objective = TrainingObjective(model, RetrievalLoss(cfg.loss)).to(device)
+        objective = TrainingObjective(
+            model, RetrievalLoss(cfg.loss), self.dataset.skeleton, cfg.augment.group_dropout
+        ).to(device)
         params = [p for p in objective.parameters() if p.requires_grad]
         temperatures = [p for p in objective.loss.parameters() if p.requires_grad]
         weights = [p for p in params if all(p is not t for t in temperatures)]
