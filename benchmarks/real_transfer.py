@@ -29,6 +29,7 @@ from engine.data.motion_import import load_motion_file
 from engine.evaluation.real_transfer import (
     embedding_spread,
     familiarity_of,
+    label_matched_spread,
     load_real_dev,
     motion_query_hits,
     text_to_real_hits,
@@ -89,6 +90,7 @@ def transfer_figures(engine: SearchEngine, folder: Path = REAL_DEV, corpus: bool
         "motion_queries": motion_query_hits(engine, clips),
         "text_to_real": text_to_real_hits(engine.encoder, clips),
         "spread": embedding_spread(engine, list(motions.values())),
+        "same_labels_spread": label_matched_spread(engine, clips),
         "familiar": familiarity_of(engine, clips),
     }
     if corpus:
@@ -125,6 +127,12 @@ def summary_table(result: dict) -> str:
     lines.append(
         f"| mean pairwise cosine, real / corpus | {spread['real_mean_pairwise_cosine']:.2f} / "
         f"{spread['corpus_mean_pairwise_cosine']:.2f} (gap {gap:+.2f}) | | gap ≤ 0.10 |"
+    )
+    matched = result["same_labels_spread"]
+    lines.append(
+        f"| the same, labelled real clips / gallery clips of their labels | "
+        f"{matched['real_labelled_mean_pairwise_cosine']:.2f} / "
+        f"{matched['corpus_same_labels_mean_pairwise_cosine']:.2f} | | |"
     )
     lines.append(
         f"| median best gallery cosine, real / corpus | "

@@ -157,6 +157,31 @@ def test_group_dropout_holds_whole_groups_of_a_clip_at_the_mean(skeleton):
     assert per_group.std(0).max() > 0  # clips of one batch drop different groups
 
 
+def test_label_matched_spread_compares_real_clips_with_gallery_clips_of_their_labels():
+    from types import SimpleNamespace
+
+    from engine.evaluation.real_transfer import RealClip, label_matched_spread
+
+    # gallery: every "walk" clip points one way, every "run" clip another, orthogonal
+    walk, run = np.eye(4)[0], np.eye(4)[1]
+    gallery = SimpleNamespace(
+        items=[SimpleNamespace(actions=(a,)) for a in ["walk"] * 5 + ["run"] * 5],
+        embeddings=np.array([walk] * 5 + [run] * 5),
+    )
+    clips = [
+        RealClip(name, SimpleNamespace(features=vector), frozenset(labels), "")
+        for name, vector, labels in [
+            ("w", np.array([0.6, 0.8, 0, 0]), {"walk"}),
+            ("r", np.array([0.8, 0.6, 0, 0]), {"run"}),
+            ("x", np.array([0, 0, 1.0, 0]), set()),  # unlabelled: left out
+        ]
+    ]
+    encoder = SimpleNamespace(encode_motions=lambda features: np.array(features))
+    spread = label_matched_spread(SimpleNamespace(encoder=encoder, gallery=gallery), clips)
+    assert spread["real_labelled_mean_pairwise_cosine"] == pytest.approx(0.96)
+    assert spread["corpus_same_labels_mean_pairwise_cosine"] == pytest.approx(0.0)
+
+
 def test_expected_hits_give_chance_to_a_model_that_scores_everything_alike():
     correct = np.zeros((4, 20), dtype=bool)
     correct[:, :5] = True  # a quarter of the gallery carries the query's label

@@ -160,6 +160,30 @@ def embedding_spread(
     }
 
 
+def label_matched_spread(
+    engine: SearchEngine, clips: list[RealClip], draws: int = 20, seed: int = 0
+) -> dict:
+    """Mean pairwise cosine of the labelled real clips next to that of gallery clips with
+    the same labels (one per real clip, drawn `draws` times): whether real clips are more
+    alike than corpus clips *of the same actions*, not only than a random corpus sample."""
+    labelled = [clip for clip in clips if clip.labels]
+    real = engine.encoder.encode_motions([clip.motion.features for clip in labelled])
+    items = engine.gallery.items
+    candidates = [
+        [row for row, item in enumerate(items) if clip.labels & set(item.actions)]
+        for clip in labelled
+    ]
+    rng = np.random.default_rng(seed)
+    corpus = [
+        mean_pairwise_cosine(engine.gallery.embeddings[[rng.choice(rows) for rows in candidates]])
+        for _ in range(draws)
+    ]
+    return {
+        "real_labelled_mean_pairwise_cosine": mean_pairwise_cosine(real),
+        "corpus_same_labels_mean_pairwise_cosine": float(np.mean(corpus)),
+    }
+
+
 def familiarity_of(engine: SearchEngine, clips: list[RealClip]) -> dict[str, bool]:
     """Whether the familiarity check (engine/familiarity.py) accepts each clip — it
     should, for the actions the corpus has, and should not for the ones it lacks."""
