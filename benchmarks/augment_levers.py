@@ -16,11 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.real_transfer import measure
+from benchmarks.real_transfer import SHARED, measure
 from engine.config import apply_overrides, load_config
 from engine.training.run import train
 
 BASE = ["loss.kind=cccl"]
+HUMANML3D_STATISTICS = SHARED / "humanml3d_sample"
 NO_REALISM = [
     "augment.spine_degrees=0",
     "augment.arm_degrees=0",
@@ -43,6 +44,18 @@ LEVERS = {  # key: (what, overrides on top of BASE)
     "groupdrop": (
         "every lever, feature groups dropped (p 0.1)",
         ["augment.copies=2", "augment.group_dropout=0.1"],
+    ),
+    "hml3dstats": (
+        "every lever, HumanML3D's own statistics (../shared; measured, never shipped)",
+        [
+            "augment.copies=2",
+            "augment.refit_normalizer=false",
+            f"data.statistics={HUMANML3D_STATISTICS}",
+        ],
+    ),
+    "timing": (
+        "every lever, uneven timing (rate 1 ± 0.3) and lost frames (up to 5 %)",
+        ["augment.copies=2", "augment.time_warp=0.3", "augment.drop_frames=0.05"],
     ),
     "norot": (
         "every lever, joints' rotations not read",

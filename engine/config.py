@@ -37,6 +37,9 @@ class DataConfig:
     max_frames: int = 200  # training crops a random window of at most this many frames
     corpus_size: int = 6000  # size of the embedded corpus when `paths` is empty
     corpus_seed: int = 0
+    # a folder with Mean.npy and Std.npy to normalise with instead of the training data's
+    # statistics (e.g. HumanML3D's own); "" = the training data's
+    statistics: str = ""
 
 
 @dataclass
@@ -108,6 +111,8 @@ class AugmentConfig:
     arm_degrees: float = 25.0  # posture range of each upper arm
     sway_metres: float = 0.06  # horizontal sway range of the whole body
     noise_metres: float = 0.004  # largest std of the per-joint capture noise
+    time_warp: float = 0.0  # playback rate drifting within 1 ± this over a clip
+    drop_frames: float = 0.0  # largest chance that a frame is lost (the previous one held)
     sparse_probability: float = 0.5  # spine, neck and collars as a sparse rig places them
     level_hips_probability: float = 0.5  # hips level with the pelvis, as such rigs have them
     refit_normalizer: bool = True  # statistics over the originals and their variants

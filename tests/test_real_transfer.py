@@ -30,11 +30,13 @@ from engine.training.augment import (
     change_speed,
     descendants,
     drop_feature_groups,
+    drop_frames,
     group_of_columns,
     interpolate_sparse_joints,
     level_hips,
     make_variants,
     rotate_subtree,
+    warp_time,
 )
 from engine.training.run import train
 from tests.conftest import SHARED
@@ -67,6 +69,27 @@ def test_change_speed_resamples_in_time(swing_joints):
     assert len(change_speed(swing_joints, 0.5)) == 2 * (len(swing_joints) - 1) + 1
 
 
+def test_uneven_timing_keeps_the_clip_and_its_order():
+    ramp = np.broadcast_to(np.linspace(0, 1, 60)[:, None, None], (60, 22, 3)).copy()
+    warped = warp_time(ramp, np.random.default_rng(0), 0.3)
+    assert warped.shape == ramp.shape
+    assert np.allclose(warped[[0, -1]], ramp[[0, -1]])  # starts and ends where it did
+    steps = np.diff(warped[:, 0, 0])
+    assert (steps > 0).all()  # never plays backwards
+    rate = steps / np.diff(ramp[:, 0, 0])  # local playback rate
+    assert 0.6 < rate.min() < 0.95 and 1.05 < rate.max() < 1.4
+
+
+def test_lost_frames_hold_the_previous_pose():
+    frames = np.arange(200, dtype=float)[:, None, None] * np.ones((1, 22, 3))
+    assert np.array_equal(drop_frames(frames, np.random.default_rng(0), 0.0), frames)
+    assert (drop_frames(frames, np.random.default_rng(0), 1.0) == 0).all()
+    dropped = drop_frames(frames, np.random.default_rng(0), 0.2)[:, 0, 0]
+    held = dropped != np.arange(200)
+    assert 0.1 < held.mean() < 0.3
+    assert (dropped[1:][held[1:]] == dropped[:-1][held[1:]]).all()
+
+
 def test_sparse_rig_puts_the_spine_on_the_pelvis_neck_line(swing_joints):
     sparse = interpolate_sparse_joints(swing_joints, 1.0)
     neck = 0.5 * (swing_joints[:, 16] + swing_joints[:, 17])
@@ -90,6 +113,10 @@ def test_variants_are_valid_rougher_motions_and_reproducible(swing_joints):
     variant = augment_joints(swing_joints, np.random.default_rng(1), config)
     assert variant.shape[1:] == (22, 3) and np.isfinite(variant).all()
     assert np.isfinite(joints_to_features(variant)).all()
+    timing = AugmentConfig(copies=1, time_warp=0.3, drop_frames=0.05)
+    uneven = augment_joints(swing_joints, np.random.default_rng(1), timing)
+    assert np.isfinite(joints_to_features(uneven)).all()
+    assert not np.allclose(uneven, variant)
     # capture noise and faster playback: the jerk of real capture, not the generator's
     assert dynamics(variant)["median_jerk_m_s3"] > 3 * dynamics(swing_joints)["median_jerk_m_s3"]
 

@@ -167,6 +167,26 @@ def test_ignored_feature_blocks_do_not_reach_the_embedding(tiny_config_overrides
         apply_overrides(ExperimentConfig(), ["model.ignored_features=rotation"])
 
 
+def test_training_normalises_with_given_statistics(tiny_config_overrides, tmp_path):
+    folder = tmp_path / "stats"
+    folder.mkdir()
+    mean, std = np.linspace(-1, 1, 263), np.linspace(0.5, 2, 263)
+    np.save(folder / "Mean.npy", mean)
+    np.save(folder / "Std.npy", std)
+    config = config_for(
+        tiny_config_overrides, tmp_path / "run", "train.epochs=1", f"data.statistics={folder}"
+    )
+    normalizer = load_checkpoint(train(config, show_progress=False).last_path).normalizer
+    assert np.allclose(normalizer.mean, mean) and np.allclose(normalizer.std, std)
+    np.save(folder / "Mean.npy", mean[:251])  # KIT-ML's statistics
+    np.save(folder / "Std.npy", std[:251])
+    with pytest.raises(EngineError, match="statistics of 251 features, the training data has 263"):
+        train(config, show_progress=False)
+    missing = config_for(tiny_config_overrides, tmp_path / "run", f"data.statistics={tmp_path}")
+    with pytest.raises(EngineError, match=r"data\.statistics: .*missing normalisation statistics"):
+        train(missing, show_progress=False)
+
+
 def test_cli_rejects_bad_configuration(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(

@@ -70,14 +70,37 @@ def rotate_subtree(joints: np.ndarray, joint: int, rotvec: np.ndarray) -> np.nda
     return out
 
 
+def resample(joints: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """The motion at fractional frame `times` (increasing, within the clip), linearly."""
+    low = np.floor(times).astype(int).clip(0, len(joints) - 2)
+    weight = (times - low)[:, None, None]
+    return joints[low] * (1 - weight) + joints[low + 1] * weight
+
+
 def change_speed(joints: np.ndarray, factor: float) -> np.ndarray:
     """Resample in time: `factor` > 1 plays the motion faster (fewer frames)."""
     frames = len(joints)
     count = max(MIN_FRAMES, round((frames - 1) / factor) + 1)
-    times = np.linspace(0, frames - 1, count)
-    low = np.floor(times).astype(int).clip(0, frames - 2)
-    weight = (times - low)[:, None, None]
-    return joints[low] * (1 - weight) + joints[low + 1] * weight
+    return resample(joints, np.linspace(0, frames - 1, count))
+
+
+def warp_time(joints: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:
+    """Uneven timing: the playback rate drifts slowly within 1 ± `amount` (< 1) over the
+    clip, as a person speeds up and slows down within one action; same frame count."""
+    frames = len(joints)
+    rate = 1.0 + amount * np.tanh(smooth_signal(frames, rng, 2.0)[:, 0])
+    times = np.concatenate([[0.0], np.cumsum(rate[1:])])
+    return resample(joints, times * (frames - 1) / times[-1])
+
+
+def drop_frames(joints: np.ndarray, rng: np.random.Generator, probability: float) -> np.ndarray:
+    """Each frame after the first lost with `probability` and the previous pose held in its
+    place, as a capture or a video pipeline does when a frame is missing."""
+    kept = np.arange(len(joints))
+    lost = np.flatnonzero(rng.random(len(joints)) < probability)
+    for frame in lost[lost > 0]:
+        kept[frame] = kept[frame - 1]
+    return joints[kept]
 
 
 def interpolate_sparse_joints(joints: np.ndarray, weight: float) -> np.ndarray:
@@ -130,6 +153,10 @@ def augment_joints(
         out = interpolate_sparse_joints(out, rng.uniform(0.5, 1.0))
     if rng.random() < config.level_hips_probability:
         out = level_hips(out, rng.uniform(0.5, 1.0))
+    if config.time_warp > 0:
+        out = warp_time(out, rng, config.time_warp)
+    if config.drop_frames > 0:
+        out = drop_frames(out, rng, rng.uniform(0.0, config.drop_frames))
     return out + rng.normal(0.0, rng.uniform(0.0, config.noise_metres), out.shape)
 
 

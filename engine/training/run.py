@@ -7,6 +7,8 @@ import threading
 
 from engine.config import ExperimentConfig
 from engine.data.loading import open_training_data
+from engine.errors import EngineError
+from engine.motion.normalization import Normalizer
 from engine.training.trainer import Callback, Trainer, TrainEvent, TrainResult
 
 
@@ -43,6 +45,8 @@ def train(
     paths = resolve_data_paths(config, emit)
     splits = (config.data.train_split, config.data.val_split)
     dataset, normalizer = open_training_data(paths, splits)
+    if config.data.statistics:
+        normalizer = given_statistics(config.data.statistics, normalizer.dim)
     if dataset.problems:
         emit(
             TrainEvent(
@@ -51,6 +55,20 @@ def train(
         )
     trainer = Trainer(config, dataset, normalizer, emit, stop, show_progress)
     return trainer.run()
+
+
+def given_statistics(folder: str, dim: int) -> Normalizer:
+    """The normaliser of `data.statistics`, refused when unreadable or for other features."""
+    try:
+        normalizer = Normalizer.load(folder)
+    except (OSError, ValueError) as error:
+        raise EngineError(f"data.statistics: {error}") from None
+    if normalizer.dim != dim:
+        raise EngineError(
+            f"data.statistics: {folder} holds statistics of {normalizer.dim} features, "
+            f"the training data has {dim}"
+        )
+    return normalizer
 
 
 def _print_event(event: TrainEvent) -> None:
