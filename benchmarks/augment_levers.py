@@ -53,6 +53,10 @@ LEVERS = {  # key: (what, overrides on top of BASE)
             f"data.statistics={HUMANML3D_STATISTICS}",
         ],
     ),
+    "blockstd": (
+        "every lever, one std per feature block (HumanML3D's recipe, on the corpus)",
+        ["augment.copies=2", "data.block_std=true"],
+    ),
     "timing": (
         "every lever, uneven timing (rate 1 ± 0.3) and lost frames (up to 5 %)",
         ["augment.copies=2", "augment.time_warp=0.3", "augment.drop_frames=0.05"],

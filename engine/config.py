@@ -40,6 +40,9 @@ class DataConfig:
     # a folder with Mean.npy and Std.npy to normalise with instead of the training data's
     # statistics (e.g. HumanML3D's own); "" = the training data's
     statistics: str = ""
+    # one standard deviation per feature block (the block's mean), as HumanML3D computes
+    # its Std.npy, instead of one per feature
+    block_std: bool = False
 
 
 @dataclass

@@ -313,3 +313,15 @@ def test_the_shipped_model_transfers_to_real_capture():
     assert spread["real_mean_pairwise_cosine"] - spread["corpus_mean_pairwise_cosine"] < 0.25
     # the two actions the corpus lacks are flagged as unfamiliar
     assert not figures["familiar"]["backflip"] and not figures["familiar"]["roll"]
+
+
+@pytest.mark.skipif(
+    not (SHARED / "data" / "humanml3d_sample" / "Std.npy").is_file(),
+    reason="HumanML3D's statistics (../shared/data/humanml3d_sample) are not here",
+)
+def test_block_std_is_humanml3d_s_own_recipe():
+    from engine.motion.features import FeatureLayout
+
+    real = Normalizer.load(SHARED / "data" / "humanml3d_sample")
+    blocks = FeatureLayout(22).std_blocks()
+    assert np.allclose(real.block_averaged(blocks).std, real.std, rtol=1e-5)

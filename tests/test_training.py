@@ -173,8 +173,13 @@ def test_training_normalises_with_given_statistics(tiny_config_overrides, tmp_pa
     mean, std = np.linspace(-1, 1, 263), np.linspace(0.5, 2, 263)
     np.save(folder / "Mean.npy", mean)
     np.save(folder / "Std.npy", std)
-    config = config_for(
-        tiny_config_overrides, tmp_path / "run", "train.epochs=1", f"data.statistics={folder}"
+    config = config_for(  # variants do not refit given statistics
+        tiny_config_overrides,
+        tmp_path / "run",
+        "train.epochs=1",
+        f"data.statistics={folder}",
+        "augment.copies=1",
+        "augment.workers=1",
     )
     normalizer = load_checkpoint(train(config, show_progress=False).last_path).normalizer
     assert np.allclose(normalizer.mean, mean) and np.allclose(normalizer.std, std)
@@ -185,6 +190,19 @@ def test_training_normalises_with_given_statistics(tiny_config_overrides, tmp_pa
     missing = config_for(tiny_config_overrides, tmp_path / "run", f"data.statistics={tmp_path}")
     with pytest.raises(EngineError, match=r"data\.statistics: .*missing normalisation statistics"):
         train(missing, show_progress=False)
+
+
+def test_block_std_gives_each_feature_block_one_standard_deviation(tiny_config_overrides, tmp_path):
+    plain = config_for(tiny_config_overrides, tmp_path / "plain", "train.epochs=1")
+    blocked = config_for(
+        tiny_config_overrides, tmp_path / "blocked", "train.epochs=1", "data.block_std=true"
+    )
+    before = load_checkpoint(train(plain, show_progress=False).last_path).normalizer
+    after = load_checkpoint(train(blocked, show_progress=False).last_path).normalizer
+    assert np.allclose(after.mean, before.mean)
+    for block in FeatureLayout(HUMANML3D.num_joints).std_blocks():
+        assert np.allclose(after.std[block], before.std[block].mean(), rtol=1e-5)
+    assert len(np.unique(before.std)) > 100 > len(np.unique(after.std))
 
 
 def test_cli_rejects_bad_configuration(tmp_path):

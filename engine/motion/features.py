@@ -59,6 +59,12 @@ class FeatureLayout:
     def dim(self) -> int:
         return self.contacts.stop
 
+    def std_blocks(self) -> list[slice]:
+        """The entries that share one standard deviation in HumanML3D's Std.npy (its
+        cal_mean_variance): the root's yaw velocity, its planar velocity, its height, then
+        positions, rotations, velocities and contacts, each as one block."""
+        return [slice(0, 1), slice(1, 3), slice(3, 4), self.ric, self.rot, self.vel, self.contacts]
+
     def block(self, name: str) -> slice:
         """A block by its configuration name (`engine.config.FeatureBlock`)."""
         blocks = {

@@ -37,6 +37,7 @@ from engine.models.checkpoint import (
 )
 from engine.models.language import TextFeatureStore, caption_store_path
 from engine.models.retrieval import RetrievalModel
+from engine.motion.features import FeatureLayout
 from engine.motion.normalization import Normalizer
 from engine.motion.skeleton import Skeleton
 from engine.paths import cache_dir
@@ -170,6 +171,9 @@ class Trainer:
                 f"batch of {cfg.train.batch_size}: lower train.batch_size"
             )
         variants = self._augment(train_items)
+        if cfg.data.block_std and not cfg.data.statistics:
+            layout = FeatureLayout(self.dataset.skeleton.num_joints)
+            self.normalizer = self.normalizer.block_averaged(layout.std_blocks())
         run = self._start_run(device, train_items, val_items)
         if cfg.train.resume:
             self._resume(run)
@@ -249,14 +253,15 @@ class Trainer:
     # ------------------------------------------------------------------ pieces
     def _augment(self, train_items: list[MotionItem]) -> dict[str, list[np.ndarray]]:
         """The training motions' variants (none without augmentation); with
-        `refit_normalizer`, the normaliser becomes the statistics of all of them."""
+        `refit_normalizer` (and no `data.statistics` given), the normaliser becomes the
+        statistics of all of them."""
         augment = self.config.augment
         if augment.copies < 1:
             return {}
         self.emit(TrainEvent("status", message=f"making {augment.copies} variants per motion"))
         workers = augment.workers or os.cpu_count() or 1
         variants = make_variants(train_items, augment, self.config.train.seed, workers)
-        if augment.refit_normalizer:
+        if augment.refit_normalizer and not self.config.data.statistics:
             originals = (item.features for item in train_items)
             copies = (v for versions in variants.values() for v in versions)
             self.normalizer = fit_normalizer(itertools.chain(originals, copies))
