@@ -61,6 +61,15 @@ LEVERS = {  # key: (what, overrides on top of BASE)
         "every lever, uneven timing (rate 1 ± 0.3) and lost frames (up to 5 %)",
         ["augment.copies=2", "augment.time_warp=0.3", "augment.drop_frames=0.05"],
     ),
+    "timing+blockstd": (
+        "every lever, uneven timing and lost frames, one std per feature block",
+        [
+            "augment.copies=2",
+            "augment.time_warp=0.3",
+            "augment.drop_frames=0.05",
+            "data.block_std=true",
+        ],
+    ),
     "norot": (
         "every lever, joints' rotations not read",
         ["augment.copies=2", "model.ignored_features=rotations"],
