@@ -47,7 +47,9 @@ def measure(config: ExperimentConfig, steps: int, warmup: int = 5) -> dict:
     device = pick_device(config.train.device)
     torch.manual_seed(0)
     model = RetrievalModel(config.model, HUMANML3D)
-    objective = TrainingObjective(model, RetrievalLoss(config.loss)).to(device)
+    objective = TrainingObjective(
+        model, RetrievalLoss(config.loss), HUMANML3D, config.augment.group_dropout
+    ).to(device)
     optimizer = torch.optim.AdamW(objective.parameters(), lr=config.train.lr)
     rng = np.random.default_rng(0)
     batches = [synthetic_batch(config.train.batch_size, rng) for _ in range(8)]

@@ -205,6 +205,16 @@ def test_block_std_gives_each_feature_block_one_standard_deviation(tiny_config_o
     assert len(np.unique(before.std)) > 100 > len(np.unique(after.std))
 
 
+def test_training_benchmark_times_steps_of_the_training_objective(tiny_config_overrides):
+    from benchmarks.train_bench import measure
+
+    config = apply_overrides(
+        ExperimentConfig(), [*tiny_config_overrides, "augment.group_dropout=0.1"]
+    )
+    result = measure(config, steps=2, warmup=1)
+    assert result["seconds_per_step"] > 0 and result["loss"] == "infonce_filtered"
+
+
 def test_cli_rejects_bad_configuration(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(
