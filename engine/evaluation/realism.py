@@ -47,9 +47,7 @@ def feature_groups(
             name = f"{kind}: {skeleton.joint_names[joint]}"
             groups.append(FeatureGroup(name, np.arange(start, start + width)))
     groups.append(FeatureGroup("foot contacts", np.arange(layout.contacts.start, layout.dim)))
-    unread = np.zeros(layout.dim, dtype=bool)
-    for block in ignored:
-        unread[layout.block(block)] = True
+    unread = layout.in_blocks(ignored)
     return [group for group in groups if not unread[group.columns].any()]
 
 

@@ -37,11 +37,8 @@ class Encoded:
 def read_mask(config: ModelConfig, skeleton: Skeleton) -> torch.Tensor:
     """(D,) 1 for the feature entries the motion encoder reads, 0 for the ignored blocks: a
     normalised entry held at 0 is the training mean, so the encoder learns nothing from it."""
-    layout = FeatureLayout(skeleton.num_joints)
-    mask = torch.ones(layout.dim)
-    for name in config.ignored_features:
-        mask[layout.block(name)] = 0.0
-    return mask
+    ignored = FeatureLayout(skeleton.num_joints).in_blocks(config.ignored_features)
+    return torch.from_numpy(~ignored).float()
 
 
 class RetrievalModel(nn.Module):

@@ -12,6 +12,7 @@ Layout per frame, for a skeleton of J joints (T-1 feature frames for T poses):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,6 +78,13 @@ class FeatureLayout:
         if name not in blocks:
             raise ValueError(f"unknown feature block {name!r}; known: {', '.join(blocks)}")
         return blocks[name]
+
+    def in_blocks(self, names: Sequence[str]) -> np.ndarray:
+        """(D,) True for the entries of the named blocks."""
+        inside = np.zeros(self.dim, dtype=bool)
+        for name in names:
+            inside[self.block(name)] = True
+        return inside
 
 
 def canonicalize(joints: np.ndarray, skeleton: Skeleton = HUMANML3D) -> np.ndarray:
