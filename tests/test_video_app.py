@@ -118,11 +118,22 @@ def video_query_page(url: str, *chromium_args: str) -> Iterator[tuple[Any, list[
 
 
 def wait_for_status(page, text: str, timeout_s: float) -> str:
-    page.wait_for_function(
-        f"document.querySelector('#status').innerText.includes({json.dumps(text)})",
-        timeout=timeout_s * 1000,
-    )
-    return page.inner_text("#status")
+    """The status once it shows `text`; fails at once, with the message, when the app
+    answers with an error toast instead (rather than waiting out the timeout)."""
+    from playwright.sync_api import TimeoutError as PageTimeout
+
+    try:
+        page.wait_for_function(
+            f"document.querySelector('#status').innerText.includes({json.dumps(text)})"
+            " || document.querySelector('.toast-body.error') !== null",
+            timeout=timeout_s * 1000,
+        )
+    except PageTimeout:
+        pass  # reported below with what the page shows
+    status = page.inner_text("#status")
+    toasts = page.locator(".toast-body").all_inner_texts()
+    assert text in status, f"waited for {text!r}; status {status!r}, toasts {toasts}"
+    return status
 
 
 def fetch(page, url: str, target: Path) -> Path:
@@ -274,11 +285,13 @@ def test_browser_webcam_recording_is_searched(app, camera_feed):  # noqa: F811
         record.click()  # start
         page.wait_for_timeout(3500)
         record.click()  # stop
-        page.wait_for_selector("#video-query video[src]", timeout=60_000)
+        # the recording is the query once it is uploaded: its video then plays from the
+        # server (a click before that finds no video)
+        page.wait_for_selector("#video-query video[src$='.webm']", timeout=60_000)
         recording = page.locator("#video-query video[src]").get_attribute("src")
         page.get_by_role("button", name="Search with this video").click()
         try:
-            status = wait_for_status(page, "results for", 600)
+            status = wait_for_status(page, "results for", 300)
             page.wait_for_selector("#video-overlay video", timeout=300_000)
         finally:
             page.screenshot(path=str(OUTPUT / "video-webcam.png"), full_page=True)
