@@ -122,14 +122,12 @@ def wait_for_status(page, text: str, timeout_s: float) -> str:
     answers with an error toast instead (rather than waiting out the timeout)."""
     from playwright.sync_api import TimeoutError as PageTimeout
 
-    try:
+    with contextlib.suppress(PageTimeout):  # reported below with what the page shows
         page.wait_for_function(
             f"document.querySelector('#status').innerText.includes({json.dumps(text)})"
             " || document.querySelector('.toast-body.error') !== null",
             timeout=timeout_s * 1000,
         )
-    except PageTimeout:
-        pass  # reported below with what the page shows
     status = page.inner_text("#status")
     toasts = page.locator(".toast-body").all_inner_texts()
     assert text in status, f"waited for {text!r}; status {status!r}, toasts {toasts}"
