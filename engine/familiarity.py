@@ -4,8 +4,9 @@ A model scores every gallery motion for any input, so a motion it cannot read (a
 motion, a skeleton or a capture it never saw) still gets a confident-looking top 5. Two
 signs give it away, both measured against the gallery's own motions:
 - its features: for some feature group (a joint's rotation, the root's velocity, ...)
-  the query's mean |z| under the model's normaliser is beyond what the gallery's
-  motions ever show (their 99th percentile, with a margin);
+  the query's mean |z| under the training motions' per-feature statistics
+  (`Checkpoint.training_statistics`, whatever normaliser the model reads with) is beyond
+  what the gallery's motions ever show (their 99th percentile, with a margin);
 - its best match: its highest cosine is below what nearly every gallery motion finds
   as its nearest other motion, its own mirror twin left out (their 2nd percentile).
 """
@@ -23,7 +24,7 @@ from engine.twins import mirror_name
 
 PERCENTILE = 99.0
 MARGIN = 1.5  # a group must exceed the gallery's 99th percentile by this factor
-# and be at least this far out in absolute terms: the normaliser's statistics are those
+# and be at least this far out in absolute terms: the statistics are those
 # of the training motions (with their variants), whose mean |z| per group is about 0.8
 MIN_Z = 4.0
 COSINE_PERCENTILE = 2.0

@@ -159,7 +159,7 @@ class SearchEngine:
         with self._familiarity_lock:
             if self._familiarity is None:
                 self._familiarity = FamiliarityCheck.from_gallery(
-                    self.encoder.normalizer,
+                    self.encoder.checkpoint.training_statistics,
                     [item.features for item in self.gallery.items],
                     self.gallery.embeddings,
                     [item.id for item in self.gallery.items],

@@ -45,6 +45,7 @@ def main() -> None:
         checkpoint.metrics,
         info,
         half=True,
+        feature_statistics=checkpoint.feature_statistics,
     )
     print(f"{target}: {checked_size_mb(target, MAX_MB):.1f} MB")
 

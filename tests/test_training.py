@@ -15,7 +15,7 @@ import pytest
 from engine.config import ExperimentConfig, apply_overrides
 from engine.encoder import MotionTextEncoder
 from engine.errors import EngineError
-from engine.models.checkpoint import load_checkpoint
+from engine.models.checkpoint import FEATURE_STATISTICS_FILE, load_checkpoint
 from engine.motion.features import FeatureLayout
 from engine.motion.skeleton import HUMANML3D
 from engine.training.run import train
@@ -197,12 +197,33 @@ def test_block_std_gives_each_feature_block_one_standard_deviation(tiny_config_o
     blocked = config_for(
         tiny_config_overrides, tmp_path / "blocked", "train.epochs=1", "data.block_std=true"
     )
-    before = load_checkpoint(train(plain, show_progress=False).last_path).normalizer
-    after = load_checkpoint(train(blocked, show_progress=False).last_path).normalizer
+    plain_checkpoint = load_checkpoint(train(plain, show_progress=False).last_path)
+    blocked_path = train(blocked, show_progress=False).last_path
+    before, blocked_checkpoint = plain_checkpoint.normalizer, load_checkpoint(blocked_path)
+    after = blocked_checkpoint.normalizer
     assert np.allclose(after.mean, before.mean)
     for block in FeatureLayout(HUMANML3D.num_joints).std_blocks():
         assert np.allclose(after.std[block], before.std[block].mean(), rtol=1e-5)
     assert len(np.unique(before.std)) > 100 > len(np.unique(after.std))
+    # the per-feature statistics are kept beside it (what the familiarity check reads),
+    # survive shipping, and leave the fingerprint (the space's identity) alone
+    assert plain_checkpoint.feature_statistics is None
+    assert plain_checkpoint.training_statistics is plain_checkpoint.normalizer
+    kept = blocked_checkpoint.training_statistics
+    assert np.allclose(kept.std, before.std) and np.allclose(kept.mean, before.mean)
+    shipped = tmp_path / "shipped"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    subprocess.run(
+        [sys.executable, "-m", "scripts.ship_model", str(blocked_path), str(shipped)],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    shipped_checkpoint = load_checkpoint(shipped)
+    assert np.allclose(shipped_checkpoint.training_statistics.std, before.std)
+    (shipped / FEATURE_STATISTICS_FILE).unlink()
+    assert load_checkpoint(shipped).fingerprint == shipped_checkpoint.fingerprint
 
 
 def test_training_benchmark_times_steps_of_the_training_objective(tiny_config_overrides):

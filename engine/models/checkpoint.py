@@ -2,6 +2,9 @@
 
 <dir>/model.safetensors        weights (float32, or float16 for shipping)
 <dir>/normalizer.safetensors   the feature statistics the model was trained with
+<dir>/feature_statistics.safetensors  per-feature statistics of the training motions,
+                               when the normaliser is not (one std per feature block);
+                               optional: what the familiarity check measures against
 <dir>/config.json              the full ExperimentConfig + what the weights are for
 <dir>/metrics.json             validation (and, for shipped models, test) metrics
 <dir>/training_state.*         optimiser/scheduler state to resume (optional)
@@ -28,6 +31,7 @@ from engine.storage import atomic_directory, atomic_write_json
 FORMAT = "motion-retrieval-checkpoint/1"
 MODEL_FILE = "model.safetensors"
 NORMALIZER_FILE = "normalizer.safetensors"
+FEATURE_STATISTICS_FILE = "feature_statistics.safetensors"
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.json"
 STATE_TENSORS = "training_state.safetensors"
@@ -42,6 +46,7 @@ class Checkpoint:
     path: Path | None = None  # None for a model still in training
     metrics: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    feature_statistics: Normalizer | None = None  # per feature, when `normalizer` is not
     _fingerprint: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -54,6 +59,13 @@ class Checkpoint:
             self._fingerprint = checkpoint_fingerprint(self.path)
         return self._fingerprint
 
+    @property
+    def training_statistics(self) -> Normalizer:
+        """Per-feature statistics of the motions the model was trained on: how far out a
+        query's features are is judged in these units, whatever normaliser the model
+        chose (one std per feature block hides a stiff joint inside a lively block)."""
+        return self.feature_statistics or self.normalizer
+
 
 def save_checkpoint(
     path: str | Path,
@@ -65,6 +77,7 @@ def save_checkpoint(
     info: dict[str, Any] | None = None,
     training_state: dict[str, Any] | None = None,
     half: bool = False,
+    feature_statistics: Normalizer | None = None,
 ) -> Path:
     """Write a checkpoint folder atomically (a killed process leaves the old one intact)."""
     path = Path(path)
@@ -76,10 +89,9 @@ def save_checkpoint(
     }
     with atomic_directory(path) as tmp:
         save_file(weights, str(tmp / MODEL_FILE), metadata={"format": FORMAT})
-        save_file(
-            {"mean": torch.from_numpy(normalizer.mean), "std": torch.from_numpy(normalizer.std)},
-            str(tmp / NORMALIZER_FILE),
-        )
+        save_statistics(normalizer, tmp / NORMALIZER_FILE)
+        if feature_statistics is not None:
+            save_statistics(feature_statistics, tmp / FEATURE_STATISTICS_FILE)
         atomic_write_json(
             tmp / CONFIG_FILE,
             {
@@ -117,14 +129,33 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
             f"{path}: weights do not match the configuration (missing {missing[:3]}, "
             f"unexpected {unexpected[:3]})"
         )
-    stats = load_file(path / NORMALIZER_FILE)
-    normalizer = Normalizer(stats["mean"].numpy(), stats["std"].numpy())
+    normalizer = _load_statistics(path / NORMALIZER_FILE)
+    extra = path / FEATURE_STATISTICS_FILE
+    feature_statistics = _load_statistics(extra) if extra.is_file() else None
     metrics = (
         json.loads((path / METRICS_FILE).read_text()) if (path / METRICS_FILE).is_file() else {}
     )
     return Checkpoint(
-        model.to(device).eval(), config, normalizer, path, metrics, header.get("info", {})
+        model.to(device).eval(),
+        config,
+        normalizer,
+        path,
+        metrics,
+        header.get("info", {}),
+        feature_statistics,
     )
+
+
+def save_statistics(statistics: Normalizer, path: Path) -> None:
+    save_file(
+        {"mean": torch.from_numpy(statistics.mean), "std": torch.from_numpy(statistics.std)},
+        str(path),
+    )
+
+
+def _load_statistics(path: Path) -> Normalizer:
+    stats = load_file(path)
+    return Normalizer(stats["mean"].numpy(), stats["std"].numpy())
 
 
 def read_experiment(path: str | Path) -> ExperimentConfig:

@@ -14,6 +14,7 @@ one of a motion's versions (the original or a variant) at random.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 from collections.abc import Iterable, Sequence
 
@@ -185,6 +186,16 @@ def make_variants(
         with multiprocessing.get_context("spawn").Pool(workers) as pool:
             made = pool.map(_variants_of, jobs, chunksize=16)
     return {item.id: variants for item, variants in zip(items, made, strict=True)}
+
+
+def statistics_with_variants(
+    items: Sequence[MotionItem], variants: dict[str, list[np.ndarray]]
+) -> Normalizer:
+    """Per-feature statistics of the training motions and their variants together: what
+    the model sees in training, and so the units a query's features are judged in."""
+    originals = (item.features for item in items)
+    copies = (v for versions in variants.values() for v in versions)
+    return fit_normalizer(itertools.chain(originals, copies))
 
 
 def fit_normalizer(sequences: Iterable[np.ndarray]) -> Normalizer:

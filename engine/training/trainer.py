@@ -8,7 +8,6 @@ Under `torchrun` it trains with DistributedDataParallel (NCCL on GPUs, gloo on C
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 import threading
@@ -43,9 +42,9 @@ from engine.motion.skeleton import Skeleton
 from engine.paths import cache_dir
 from engine.training.augment import (
     drop_feature_groups,
-    fit_normalizer,
     group_of_columns,
     make_variants,
+    statistics_with_variants,
 )
 from engine.training.batches import Batch, steps_per_epoch, training_batches
 
@@ -144,6 +143,7 @@ class Trainer:
         self.config = config
         self.dataset = dataset
         self.normalizer = normalizer
+        self.feature_statistics: Normalizer | None = None  # set when block-averaged
         self.callbacks = [callback] if callback else []
         self.stop = stop or threading.Event()
         self.rank, self.world = _distributed_rank_and_world()
@@ -173,6 +173,7 @@ class Trainer:
         variants = self._augment(train_items)
         if cfg.data.block_std and not cfg.data.statistics:
             layout = FeatureLayout(self.dataset.skeleton.num_joints)
+            self.feature_statistics = self.normalizer
             self.normalizer = self.normalizer.block_averaged(layout.std_blocks())
         run = self._start_run(device, train_items, val_items)
         if cfg.train.resume:
@@ -262,9 +263,7 @@ class Trainer:
         workers = augment.workers or os.cpu_count() or 1
         variants = make_variants(train_items, augment, self.config.train.seed, workers)
         if augment.refit_normalizer and not self.config.data.statistics:
-            originals = (item.features for item in train_items)
-            copies = (v for versions in variants.values() for v in versions)
-            self.normalizer = fit_normalizer(itertools.chain(originals, copies))
+            self.normalizer = statistics_with_variants(train_items, variants)
         return variants
 
     def _start_run(
@@ -405,6 +404,7 @@ class Trainer:
             {"validation": metrics},
             info,
             training_state=state,
+            feature_statistics=self.feature_statistics,
         )
 
     def _resume(self, run: _Run) -> None:
