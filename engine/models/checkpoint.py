@@ -64,7 +64,7 @@ class Checkpoint:
         """Per-feature statistics of the motions the model was trained on: how far out a
         query's features are is judged in these units, whatever normaliser the model
         chose (one std per feature block hides a stiff joint inside a lively block)."""
-        return self.feature_statistics or self.normalizer
+        return self.normalizer if self.feature_statistics is None else self.feature_statistics
 
 
 def save_checkpoint(
